@@ -1,0 +1,16 @@
+/*
+ * libacme: the umbrella header.  Includes every public area; implementer
+ * headers (<acme/sys/...>) are separate.
+ */
+#ifndef ACME_ACME_H
+#define ACME_ACME_H
+
+#include <acme/common.h>
+#include <acme/version.h>
+#include <acme/error.h>
+#include <acme/log.h>
+#include <acme/crypto.h>
+#include <acme/client.h>
+#include <acme/responder.h>
+
+#endif /* ACME_ACME_H */

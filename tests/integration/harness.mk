@@ -1,0 +1,1 @@
+# Pebble harness and integration tests.

@@ -1,0 +1,1 @@
+# tests/unit/client (owned by the client area).

@@ -1,0 +1,1 @@
+# tests/unit/crypto (owned by the crypto area).

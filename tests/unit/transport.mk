@@ -1,0 +1,1 @@
+# tests/unit/transport (owned by the transport area).
