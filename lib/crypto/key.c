@@ -55,8 +55,10 @@ static char *describe_unsupported(gnutls_pk_algorithm_t pk, unsigned int bits,
 {
     const char *name = gnutls_pk_algorithm_get_name(pk);
 
+    if (pk == GNUTLS_PK_ECDSA && curve == GNUTLS_ECC_CURVE_SECP521R1)
+        return acme__strdup("EC P-521");
     if (pk == GNUTLS_PK_ECDSA && curve != GNUTLS_ECC_CURVE_INVALID)
-        return acme__asprintf("ECDSA %s", gnutls_ecc_curve_get_name(curve));
+        return acme__asprintf("EC %s", gnutls_ecc_curve_get_name(curve));
     if (pk == GNUTLS_PK_RSA)
         return acme__asprintf("RSA %u bits", bits);
     return acme__strdup(name ? name : "unknown");
@@ -180,9 +182,16 @@ static int import_block(acme_key *k, const acme__pem_block *blk, acme_error **er
     else if (acme__pem_label_is(blk, "RSA PRIVATE KEY") ||
              acme__pem_label_is(blk, "EC PRIVATE KEY"))
         ret = gnutls_x509_privkey_import(k->x509, &d, GNUTLS_X509_FMT_PEM);
+    else if (acme__pem_label_is(blk, "OPENSSH PRIVATE KEY"))
+        return acme_error_set(err, ACME_E_NOTSUP,
+                              _("OpenSSH private keys are not supported; convert the key to "
+                                "PKCS#8 PEM first"));
     else
-        return acme_error_set(err, ACME_E_NOTSUP, _("unsupported key type: \"%.*s\""),
-                              (int)blk->label_len, blk->label);
+        /* "DSA PRIVATE KEY" and the like: name the type before " PRIVATE KEY". */
+        return acme_error_set(err, ACME_E_NOTSUP,
+                              _("unsupported key type: %.*s (use EC P-256, EC P-384 or RSA of "
+                                "at least 2048 bits)"),
+                              (int)(blk->label_len - strlen(" PRIVATE KEY")), blk->label);
     switch (ret) {
     case 0:
         break;
