@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -26,8 +27,12 @@ struct mockhttp {
     struct MHD_Daemon *daemon;
     unsigned short port;
 
-    GMutex lock;
-    GCond cond;                  /* signalled on hold, release and stop */
+    /*
+     * pthread primitives, not GMutex/GCond: GLib's futex-based locks are
+     * invisible to ThreadSanitizer, which CI runs.
+     */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;         /* signalled on hold, release and stop */
     GQueue script;               /* of mockhttp_response *, guarded by lock */
     GPtrArray *requests;         /* of mockhttp_request *, guarded by lock */
     GPtrArray *strings;          /* mockhttp_strdup(), guarded by lock */
@@ -115,9 +120,9 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
     (void)conn;
     if (toe != MHD_CONNECTION_NOTIFY_STARTED)
         return;
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     *socket_context = GUINT_TO_POINTER(++m->connections);
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -208,16 +213,16 @@ static MHD_RESULT access_cb(void *cls, struct MHD_Connection *conn, const char *
     p->req->body = (char *)g_byte_array_free(p->body, FALSE);
     p->body = NULL;
 
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     g_ptr_array_add(m->requests, p->req);
     scripted = g_queue_pop_head(&m->script);
     if (!scripted && m->handler) {
         mockhttp_handler *fn = m->handler;
         void *ud = m->handler_data;
 
-        g_mutex_unlock(&m->lock);
+        pthread_mutex_unlock(&m->lock);
         fn(ud, p->req, &handled);
-        g_mutex_lock(&m->lock);
+        pthread_mutex_lock(&m->lock);
         answer = &handled;
     } else if (scripted) {
         answer = scripted;
@@ -231,11 +236,11 @@ static MHD_RESULT access_cb(void *cls, struct MHD_Connection *conn, const char *
         unsigned int gen = m->release_gen;
 
         m->held++;
-        g_cond_broadcast(&m->cond);
+        pthread_cond_broadcast(&m->cond);
         while (gen == m->release_gen && !m->stopping)
-            g_cond_wait(&m->cond, &m->lock);
+            pthread_cond_wait(&m->cond, &m->lock);
     }
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
     g_free(p);
     *con_cls = NULL;
 
@@ -268,8 +273,8 @@ mockhttp *mockhttp_new(void)
     struct sockaddr_in sin;
     const union MHD_DaemonInfo *di;
 
-    g_mutex_init(&m->lock);
-    g_cond_init(&m->cond);
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->cond, NULL);
     g_queue_init(&m->script);
     m->requests = g_ptr_array_new_with_free_func(request_free);
     m->strings = g_ptr_array_new_with_free_func(g_free);
@@ -298,16 +303,16 @@ void mockhttp_free(mockhttp *m)
 {
     if (!m)
         return;
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     m->stopping = true;
-    g_cond_broadcast(&m->cond);
-    g_mutex_unlock(&m->lock);
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
     MHD_stop_daemon(m->daemon);
     g_queue_clear_full(&m->script, (GDestroyNotify)response_free);
     g_ptr_array_free(m->requests, TRUE);
     g_ptr_array_free(m->strings, TRUE);
-    g_cond_clear(&m->cond);
-    g_mutex_clear(&m->lock);
+    pthread_cond_destroy(&m->cond);
+    pthread_mutex_destroy(&m->lock);
     g_free(m);
 }
 
@@ -325,9 +330,9 @@ void mockhttp_push(mockhttp *m, const mockhttp_response *r)
 {
     mockhttp_response *c = response_copy(r);
 
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     g_queue_push_tail(&m->script, c);
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
 }
 
 void mockhttp_push_n(mockhttp *m, const mockhttp_response *r, size_t n)
@@ -338,10 +343,10 @@ void mockhttp_push_n(mockhttp *m, const mockhttp_response *r, size_t n)
 
 void mockhttp_set_handler(mockhttp *m, mockhttp_handler *fn, void *userdata)
 {
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     m->handler = fn;
     m->handler_data = userdata;
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
 }
 
 const char *mockhttp_strdup(mockhttp *m, const char *fmt, ...)
@@ -352,9 +357,9 @@ const char *mockhttp_strdup(mockhttp *m, const char *fmt, ...)
     va_start(ap, fmt);
     s = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     g_ptr_array_add(m->strings, s);
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
     return s;
 }
 
@@ -362,9 +367,9 @@ size_t mockhttp_request_count(mockhttp *m)
 {
     size_t n;
 
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     n = m->requests->len;
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
     return n;
 }
 
@@ -372,10 +377,10 @@ const mockhttp_request *mockhttp_request_get(mockhttp *m, size_t i)
 {
     const mockhttp_request *r;
 
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     g_assert_cmpuint(i, <, m->requests->len);
     r = g_ptr_array_index(m->requests, i);
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
     return r;
 }
 
@@ -391,9 +396,9 @@ unsigned int mockhttp_connection_count(mockhttp *m)
 {
     unsigned int n;
 
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     n = m->connections;
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
     return n;
 }
 
@@ -404,16 +409,16 @@ size_t mockhttp_streamed(mockhttp *m)
 
 void mockhttp_wait_held(mockhttp *m, unsigned int n)
 {
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     while (m->held < n)
-        g_cond_wait(&m->cond, &m->lock);
-    g_mutex_unlock(&m->lock);
+        pthread_cond_wait(&m->cond, &m->lock);
+    pthread_mutex_unlock(&m->lock);
 }
 
 void mockhttp_release(mockhttp *m)
 {
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     m->release_gen++;
-    g_cond_broadcast(&m->cond);
-    g_mutex_unlock(&m->lock);
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
 }
