@@ -205,7 +205,20 @@ acme_error *acme__problem_from_json(const char *json, size_t len, int http_statu
 
     if (acme__json_parse(&o, json, len, "problem", NULL) < 0)
         return NULL;
-    e = json_object_is_type(o, json_type_object) ? from_object(o, http_status, -1) : NULL;
+    if (json_object_is_type(o, json_type_object)) {
+        json_object *st;
+
+        /* An embedded problem has no response of its own: RFC 7807 §3.1 "status" stands in. */
+        if (http_status == 0 && json_object_object_get_ex(o, "status", &st) &&
+            json_object_is_type(st, json_type_int)) {
+            int v = json_object_get_int(st);
+
+            http_status = v >= 100 && v <= 599 ? v : 0;
+        }
+        e = from_object(o, http_status, -1);
+    } else {
+        e = NULL;
+    }
     json_object_put(o);
     return e;
 }

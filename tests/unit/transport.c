@@ -498,8 +498,21 @@ static void test_problem_table(gconstpointer data)
     g_free(json);
 }
 
-static void test_problem_from_json_rejects(void)
+static void test_problem_from_json(void)
 {
+    /* An embedded problem (a challenge's "error"): its "status" stands in for the response's. */
+    static const char chall_err[] =
+        "{\"type\":\"" URN "incorrectResponse\",\"detail\":\"wrong key authorization\","
+        "\"status\":403}";
+    acme_error *e = acme__problem_from_json(chall_err, strlen(chall_err), 0);
+
+    g_assert_nonnull(e);
+    g_assert_cmpint(acme_error_code_get(e), ==, ACME_E_REJECTED);
+    g_assert_cmpint(acme_error_http_status(e), ==, 403);
+    g_assert_cmpint(acme_error_retry_after(e), ==, -1);
+    g_assert_true(acme__problem_is(e, "incorrectResponse"));
+    acme_error_free(e);
+
     g_assert_null(acme__problem_from_json("[]", 2, 0));
     g_assert_null(acme__problem_from_json("{\"type\":", 8, 0));
     g_assert_null(acme__problem_from_json("", 0, 0));
@@ -980,7 +993,7 @@ int main(int argc, char **argv)
         g_test_add_data_func(path, &problem_cases[i], test_problem_table);
         g_free(path);
     }
-    g_test_add_func("/transport/problem/from-json-rejects", test_problem_from_json_rejects);
+    g_test_add_func("/transport/problem/from-json", test_problem_from_json);
     ADD("/transport/retry-after/seconds", test_retry_after_seconds);
     ADD("/transport/retry-after/date", test_retry_after_date);
     ADD("/transport/limits/oversized-streamed", test_oversized_streamed);
