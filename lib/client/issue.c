@@ -16,9 +16,12 @@
 /* One authorization to satisfy and the responder chosen for it. */
 typedef struct job {
     acme_authorization *authz;
-    const acme_challenge *ch;       /* borrowed from authz */
+    /* A copy of the chosen challenge: polling replaces the authorization's
+     * own, and stop must see what start saw. */
+    acme_challenge ch;
     const acme_responder *r;        /* NULL: already valid, nothing to do */
     char *key_authorization;
+    char *name;                     /* the identifier, as start saw it */
     bool started;                   /* start succeeded and stop is still due */
 } job;
 
@@ -48,7 +51,7 @@ static void stop_all(issue_state *st)
         if (!j->started)
             continue;
         j->started = false;
-        j->r->ops->stop(j->r->self, j->authz->id.value, j->ch, j->key_authorization);
+        j->r->ops->stop(j->r->self, j->name, &j->ch, j->key_authorization);
     }
 }
 
@@ -57,6 +60,10 @@ static void jobs_free(issue_state *st)
     stop_all(st);
     for (size_t i = 0; i < st->njobs; i++) {
         acme__free_secret(st->jobs[i].key_authorization);
+        free(st->jobs[i].name);
+        free(st->jobs[i].ch.type);
+        free(st->jobs[i].ch.url);
+        free(st->jobs[i].ch.token);
         acme_authorization_free(st->jobs[i].authz);
     }
     free(st->jobs);
@@ -99,18 +106,23 @@ static int plan(issue_state *st, acme_error **err)
              * the CA expresses by offering nothing else. */
             if (r && (ch = acme_authorization_find_challenge(j->authz, r->ops->challenge_type))) {
                 j->r = r;
-                j->ch = ch;
+                j->ch.status = ch->status;
+                if (!(j->ch.type = acme__strdup(ch->type)) ||
+                    !(j->ch.url = acme__strdup(ch->url)) ||
+                    (ch->token && !(j->ch.token = acme__strdup(ch->token))) ||
+                    !(j->name = acme__strdup(j->authz->id.value)))
+                    return NOMEM(err);
             }
         }
         if (!j->r)
             return acme_error_set(err, ACME_E_NOTSUP,
                                   _("no responder answers a challenge the CA offers for %s%s"),
                                   j->authz->wildcard ? "*." : "", j->authz->id.value);
-        if (!j->ch->token)
+        if (!j->ch.token)
             return acme_error_set(err, ACME_E_PROTOCOL, _("the %s challenge for %s has no token"),
-                                  j->ch->type, j->authz->id.value);
+                                  j->ch.type, j->name);
         /* RFC 8555 §8.1: token "." thumbprint of the account key. */
-        if ((rc = acme_key_authorization(&j->key_authorization, st->client->key, j->ch->token,
+        if ((rc = acme_key_authorization(&j->key_authorization, st->client->key, j->ch.token,
                                          err)) < 0)
             return rc;
     }
@@ -132,8 +144,7 @@ static int validate(issue_state *st, acme_error **err)
             return acme_error_set(err, ACME_E_CANCELLED, "%s", acme_strerror(ACME_E_CANCELLED));
         ACME__LOGF(&st->client->log, ACME_LOG_DEBUG, "starting %s for %s",
                    acme_responder_name(j->r), j->authz->id.value);
-        if ((rc = j->r->ops->start(j->r->self, j->authz->id.value, j->ch, j->key_authorization,
-                                   err)) < 0) {
+        if ((rc = j->r->ops->start(j->r->self, j->name, &j->ch, j->key_authorization, err)) < 0) {
             if (err && !*err)
                 acme_error_set(err, rc, _("the %s responder failed"), acme_responder_name(j->r));
             return acme__error_prefix(err, rc, _("cannot answer for %s"), j->authz->id.value);
@@ -141,7 +152,7 @@ static int validate(issue_state *st, acme_error **err)
         j->started = true;
     }
     for (size_t i = 0; i < st->njobs; i++)
-        if (st->jobs[i].r && (rc = acme_challenge_respond(st->client, st->jobs[i].ch, err)) < 0)
+        if (st->jobs[i].r && (rc = acme_challenge_respond(st->client, &st->jobs[i].ch, err)) < 0)
             return rc;
     for (size_t i = 0; i < st->njobs; i++)
         if (st->jobs[i].r &&

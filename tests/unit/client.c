@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include <gnutls/crypto.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <acme/acme.h>
