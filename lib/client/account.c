@@ -282,6 +282,7 @@ int acme_client_account_find(acme_client *client, acme_error **err)
         if (acme__problem_is(e, "accountDoesNotExist")) {
             e->code = ACME_E_NOTFOUND;
             e->retryable = false;
+            acme__error_prefix(&e, ACME_E_NOTFOUND, _("the key has no account"));
         }
         return acme__error_give(err, e);
     }
