@@ -12,3 +12,11 @@ tests_integration_pebble_harness_SOURCES = tests/integration/pebble-harness.c \
 	$(PEBBLE_HARNESS_SOURCES)
 tests_integration_pebble_harness_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_integration_pebble_harness_LDADD = $(TESTS_LDADD)
+
+# The client against Pebble (accounts, orders, challenges, chains, revocation).
+check_PROGRAMS += tests/integration/client-pebble
+TESTS += tests/integration/client-pebble
+tests_integration_client_pebble_SOURCES = tests/integration/client-pebble.c \
+	tests/integration/pebble-responder.c $(PEBBLE_HARNESS_SOURCES)
+tests_integration_client_pebble_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_integration_client_pebble_LDADD = $(TESTS_LDADD)
