@@ -1,0 +1,27 @@
+#!/bin/sh
+# The test command: install dependencies, build from a clean tree, run
+# every test (unit, integration against a real Pebble, headers, exports,
+# man pages), then make distcheck.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh
+./autogen.sh >/dev/null 2>&1 || ./autogen.sh
+build=${BUILD_DIR:-build}
+rm -rf "$build"
+mkdir -p "$build"
+cd "$build"
+../configure --enable-werror
+make -j"$(nproc)"
+status=0
+make -j"$(nproc)" check || status=$?
+# Show every test's log tail when something failed, then the summary.
+if [ "$status" -ne 0 ]; then
+    for log in $(find . -name '*.log' ! -name config.log ! -name test-suite.log); do
+        if grep -q '^not ok\|^ERROR\|^FAIL' "${log%.log}.trs" 2>/dev/null; then
+            echo "=== $log"; tail -n 60 "$log"
+        fi
+    done
+    exit "$status"
+fi
+make -j"$(nproc)" distcheck
+echo "all tests passed"
