@@ -132,9 +132,11 @@ ACME_EXTERN int acme_bundle_new_request(acme_bundle **out, const char *const *na
 
 /**
  * The bundle as the text of a txsni `<name>.pem` file: key, leaf, then
- * chain, PEM.  An issue request gives "" (an empty file).  A key read
- * from PEM is written back as it was read (a txacme "RSA PRIVATE KEY"
- * stays one); a key given as acme_key is written as PKCS#8.
+ * chain, PEM.  An issue request gives "" (an empty file).  A "PRIVATE
+ * KEY" or "RSA PRIVATE KEY" block read from PEM is written back as it was
+ * read (a txacme RSA key stays one); any other key, an "EC PRIVATE KEY"
+ * included, is written as PKCS#8 ("PRIVATE KEY"), because txacme's PEM
+ * parser drops "EC PRIVATE KEY" blocks.
  *
  * @return ACME_OK; ACME_E_CRYPTO; ACME_E_NOMEM.
  * Ownership: the caller frees *out with acme_free().  It holds a private

@@ -289,7 +289,14 @@ int acme_bundle_from_pem(acme_bundle **out, const char *pem, size_t len, acme_er
     }
     if ((rc = acme_chain_parse(&b->chain, ordered.data, ordered.len, err)) < 0)
         goto out;
-    if (!(b->key_pem = acme__asprintf("%.*s\n", (int)key_blk.len, key_blk.text))) {
+    /*
+     * Keep the key block as it was, so a txacme "RSA PRIVATE KEY" is
+     * written back unchanged; but not a SEC1 "EC PRIVATE KEY": txacme's
+     * PEM parser (python pem) does not know that label and silently drops
+     * the key, so it is written as PKCS#8, which every reader knows.
+     */
+    if (!label_is(&key_blk, "EC PRIVATE KEY") &&
+        !(b->key_pem = acme__asprintf("%.*s\n", (int)key_blk.len, key_blk.text))) {
         rc = acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
         goto out;
     }
@@ -444,7 +451,7 @@ int acme_store_new(acme_store **out, const acme_store_ops *ops, void *self, acme
         why = _("store ops set only one of lock and unlock");
     if (why || !(s = calloc(1, sizeof(*s)))) {
         /* We own self from the call on, also on failure. */
-        if (ops && ops->destroy && ops->version >= 1)
+        if (ops && ops->destroy)
             ops->destroy(self);
         if (why)
             return acme_error_set(err, ACME_E_INVALID, "%s (%s, version %u, this library %d)",
