@@ -120,6 +120,8 @@ static int read_file(const dirstore *d, const char *file, char **out, size_t *le
         }
         explicit_bzero(chunk, sizeof(chunk));
     }
+    /* reserve() does not terminate: an empty file appended nothing. */
+    buf.data[buf.len] = '\0';
     *len = buf.len;
     *out = acme__buf_steal(&buf);
     if (!*out)
