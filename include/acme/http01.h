@@ -166,7 +166,10 @@ ACME_EXTERN int acme_http01_responder(acme_responder **out, acme_http01 *h, acme
  * Limits of a standalone listener.  Initialise with
  * ACME_HTTP01_SERVER_OPTIONS_INIT; zero means "the default" for every
  * member.  The defaults let a CA's several validation servers in and
- * keep a slow or hostile client from holding the listener:
+ * keep a slow or hostile client from holding the listener: a client that
+ * trickles bytes holds one connection (never the thread) for at most
+ * about memory_per_connection * timeout_seconds seconds, and one address
+ * at most max_connections_per_ip of them.  See libacme-http01(3).
  */
 typedef struct acme_http01_server_options {
     unsigned int version;              /**< ACME_HTTP01_SERVER_OPTIONS_VERSION */

@@ -380,6 +380,8 @@ static void test_responder_table(void)
 /* Standalone listener                                                  */
 /* ------------------------------------------------------------------ */
 
+#if HAVE_MHD
+
 typedef struct {
     long status;
     GString *body;
@@ -817,6 +819,29 @@ static void test_listen_standalone_responder(void)
     acme_error_free(err);
 }
 
+#else /* !HAVE_MHD */
+
+/* Built without libmicrohttpd: the listener is refused, clearly. */
+static void test_listen_notsup(void)
+{
+    acme_http01 *h = NULL;
+    acme_http01_server *srv = NULL;
+    acme_responder *r = NULL;
+    acme_error *err = NULL;
+
+    g_assert_cmpint(acme_http01_new(&h, NULL), ==, ACME_OK);
+    g_assert_cmpint(acme_http01_listen(&srv, h, "127.0.0.1", 0, NULL, &err), ==, ACME_E_NOTSUP);
+    g_assert_cmpint(acme_error_code_get(err), ==, ACME_E_NOTSUP);
+    g_assert_null(srv);
+    acme_error_free(err);
+    g_assert_cmpint(acme_responder_http01_standalone_new(&r, "127.0.0.1", 0, NULL, NULL), ==,
+                    ACME_E_NOTSUP);
+    g_assert_null(r);
+    acme_http01_free(h);
+}
+
+#endif /* HAVE_MHD */
+
 /* ------------------------------------------------------------------ */
 /* Webroot                                                              */
 /* ------------------------------------------------------------------ */
@@ -1103,6 +1128,7 @@ int main(int argc, char **argv)
     g_test_add_func("/http01/table/threads", test_table_threads);
     g_test_add_func("/http01/responder/table", test_responder_table);
 
+#if HAVE_MHD
     g_test_add("/http01/listen/get", ListenFixture, NULL, listen_setup, test_listen_get,
                listen_teardown);
     g_test_add("/http01/listen/not-found", ListenFixture, NULL, listen_setup, test_listen_not_found,
@@ -1119,6 +1145,9 @@ int main(int argc, char **argv)
                test_listen_per_ip, listen_teardown);
     g_test_add_func("/http01/listen/errors", test_listen_errors);
     g_test_add_func("/http01/listen/standalone-responder", test_listen_standalone_responder);
+#else
+    g_test_add_func("/http01/listen/notsup", test_listen_notsup);
+#endif
 
     g_test_add("/http01/webroot/start-stop", WebrootFixture, NULL, webroot_setup,
                test_webroot_start_stop, webroot_teardown);
