@@ -35,6 +35,14 @@
 /* Connections handled at once; more wait in the kernel's backlog. */
 #define MAX_CONNS 64
 
+/* How long accepting pauses after accept() fails for want of resources
+ * (EMFILE, ENOBUFS...), so a listening socket that stays readable does not
+ * spin the thread. */
+#define ACCEPT_PAUSE_MS 100
+
+/* Non-fatal handshake results (warning alerts) tolerated in a row. */
+#define MAX_NONFATAL 8
+
 /*
  * TLS 1.2 or later only: RFC 8737 §4 has the CA refuse anything older,
  * so offering it would only help clients that are not the CA.
@@ -66,6 +74,7 @@ struct acme_tlsalpn01_server {
     /* Only the listener's thread touches these. */
     conn *conns[MAX_CONNS];
     size_t nconns;
+    int64_t accept_resume;  /* monotonic ms; accepting waits until then */
 };
 
 static int64_t now_ms(void)
@@ -148,12 +157,15 @@ static conn *conn_new(acme_tlsalpn01_server *srv, int fd)
  */
 static bool conn_step(conn *c)
 {
-    int ret;
+    int ret, nonfatal = 0;
 
     if (c->state == CONN_HANDSHAKE) {
         do
             ret = gnutls_handshake(c->session);
-        while (ret < 0 && ret != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(ret));
+        while (ret < 0 && ret != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(ret) &&
+               ++nonfatal < MAX_NONFATAL);
+        if (ret < 0 && nonfatal >= MAX_NONFATAL)
+            return false;
         if (ret == GNUTLS_E_AGAIN)
             return true;
         if (ret < 0) {
@@ -186,8 +198,14 @@ static void accept_ready(acme_tlsalpn01_server *srv)
         int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         conn *c;
 
-        if (fd < 0)
-            return;  /* EAGAIN: no more; other errors: the next poll retries */
+        if (fd < 0) {
+            /* Out of descriptors or buffers: the connection stays queued
+             * and the socket readable; pause rather than spin. */
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED)
+                srv->accept_resume = now_ms() + ACCEPT_PAUSE_MS;
+            return;
+        }
         if (!(c = conn_new(srv, fd)))
             continue;
         if (conn_step(c))
@@ -204,13 +222,15 @@ static void *listen_thread(void *arg)
 
     for (;;) {
         int64_t now = now_ms(), next = -1;
+        /* A full table stops accepting: the backlog holds the rest. */
+        bool accepting = srv->nconns < MAX_CONNS && now >= srv->accept_resume;
         nfds_t n = 0;
         int timeout;
 
         pfd[n++] = (struct pollfd){ .fd = srv->wake[0], .events = POLLIN };
-        /* A full table stops accepting: the backlog holds the rest. */
-        pfd[n++] = (struct pollfd){ .fd = srv->nconns < MAX_CONNS ? srv->lfd : -1,
-                                    .events = POLLIN };
+        pfd[n++] = (struct pollfd){ .fd = accepting ? srv->lfd : -1, .events = POLLIN };
+        if (!accepting && srv->nconns < MAX_CONNS)
+            next = srv->accept_resume;
         for (size_t i = 0; i < srv->nconns; i++) {
             conn *c = srv->conns[i];
 
