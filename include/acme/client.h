@@ -21,6 +21,7 @@
 #include <acme/error.h>
 #include <acme/log.h>
 #include <acme/crypto.h>
+#include <acme/responder.h>
 
 ACME_BEGIN_DECLS
 
@@ -30,7 +31,7 @@ typedef struct acme_order acme_order;
 typedef struct acme_authorization acme_authorization;
 typedef struct acme_challenge acme_challenge;
 typedef struct acme_renewal_info acme_renewal_info;
-typedef struct acme_responder acme_responder;
+/* acme_responder comes from <acme/responder.h>: C99 forbids a second typedef. */
 
 /* ------------------------------------------------------------------ */
 /* Client                                                               */

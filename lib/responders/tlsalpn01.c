@@ -16,11 +16,11 @@
 #include <string.h>
 
 #include <acme/crypto.h>
+#include <acme/store.h>
 #include <acme/sys/error.h>
 #include <acme/sys/responder.h>
 #include <acme/tlsalpn01.h>
 
-#include "responders/challenge-name.h"
 #include "responders/tlsalpn01.h"
 #include "util/i18n.h"
 #include "util/util.h"
@@ -54,44 +54,51 @@ static void entry_free(entry *e)
 }
 
 /*
- * The key a name is filed under: the SNI a CA sends for it.  A DNS name
- * is its lower-case form (SNI compares case-insensitively, RFC 6066 §3).
- * An IP identifier cannot be an SNI, so the CA sends its reverse-mapping
- * name instead (RFC 8738 §6, RFC 1035 §3.5, RFC 3596 §2.5); filing the
- * address under that name lets both spellings find it.
+ * The key a name is filed under: the SNI a CA sends for it.  Names are
+ * first put in the library's one canonical form (acme_name_normalize():
+ * lower case, no trailing dot, canonical IP text), which also refuses
+ * anything but a DNS name or an IP literal before it is used.  A DNS name
+ * is its own key (SNI compares case-insensitively, RFC 6066 §3).  An IP
+ * identifier cannot be an SNI, so the CA sends its reverse-mapping name
+ * instead (RFC 8738 §6; RFC 1035 §3.5, RFC 3596 §2.5); filing the address
+ * under that name lets both spellings find it.
+ *
+ * @param canon_out  when not NULL, set to the canonical name (free())
  */
-static int name_key(char **out, const char *name, acme_error **err)
+static int name_key(char **out, char **canon_out, const char *name, acme_error **err)
 {
     unsigned char a[16];
-    int kind = acme__responder_name_check(name, err);
+    char *canon = NULL;
     acme__buf b = ACME__BUF_INIT;
+    int rc;
 
     *out = NULL;
-    if (kind < 0)
-        return kind;
-    switch (kind) {
-    case ACME__NAME_IPV4:
-        inet_pton(AF_INET, name, a);
+    if (canon_out)
+        *canon_out = NULL;
+    if (!name)
+        return acme_error_set(err, ACME_E_INVALID, _("no name"));
+    if ((rc = acme_name_normalize(&canon, name, err)) < 0)
+        return rc;
+    if (inet_pton(AF_INET, canon, a) == 1) {
         *out = acme__asprintf("%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
-        break;
-    case ACME__NAME_IPV6:
-        inet_pton(AF_INET6, name, a);
+    } else if (inet_pton(AF_INET6, canon, a) == 1) {
         for (int i = 15; i >= 0; i--)
             if (acme__buf_printf(&b, "%x.%x.", a[i] & 0x0f, a[i] >> 4) < 0)
                 break;
         if (acme__buf_puts(&b, "ip6.arpa") == 0)
             *out = acme__buf_steal(&b);
         acme__buf_clear(&b);
-        break;
-    default:
-        if ((*out = acme__strdup(name)))
-            for (char *p = *out; *p; p++)
-                if (*p >= 'A' && *p <= 'Z')
-                    *p = (char)(*p - 'A' + 'a');
-        break;
+    } else {
+        *out = acme__strdup(canon);
     }
-    if (!*out)
+    if (!*out) {
+        free(canon);
         return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
+    }
+    if (canon_out)
+        *canon_out = canon;
+    else
+        free(canon);
     return ACME_OK;
 }
 
@@ -130,6 +137,7 @@ int acme_tlsalpn01_add(acme_tlsalpn01 *reg, const char *name, const char *key_au
                        acme_error **err)
 {
     entry *e;
+    char *canon = NULL;
     int rc;
 
     if (!reg)
@@ -138,7 +146,7 @@ int acme_tlsalpn01_add(acme_tlsalpn01 *reg, const char *name, const char *key_au
         return acme_error_set(err, ACME_E_INVALID, _("empty key authorization"));
     if (!(e = calloc(1, sizeof(*e))))
         return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
-    if ((rc = name_key(&e->key, name, err)) < 0)
+    if ((rc = name_key(&e->key, &canon, name, err)) < 0)
         goto fail;
     if (!(e->keyauth = acme__strdup(key_authorization))) {
         rc = acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
@@ -148,8 +156,9 @@ int acme_tlsalpn01_add(acme_tlsalpn01 *reg, const char *name, const char *key_au
      * (an iPAddress for an IP identifier), with the critical
      * id-pe-acmeIdentifier extension holding SHA-256(key authorization).
      * Made before the lock is taken: key generation is the slow part. */
-    if ((rc = acme_tlsalpn01_cert(&e->cert_pem, &e->key_pem, name, key_authorization, err)) < 0)
+    if ((rc = acme_tlsalpn01_cert(&e->cert_pem, &e->key_pem, canon, key_authorization, err)) < 0)
         goto fail;
+    free(canon);
     pthread_mutex_lock(&reg->lock);
     e->next = reg->head;
     reg->head = e;
@@ -157,6 +166,7 @@ int acme_tlsalpn01_add(acme_tlsalpn01 *reg, const char *name, const char *key_au
     pthread_mutex_unlock(&reg->lock);
     return ACME_OK;
 fail:
+    free(canon);
     entry_free(e);
     return rc;
 }
@@ -170,7 +180,7 @@ int acme_tlsalpn01_remove(acme_tlsalpn01 *reg, const char *name, const char *key
 
     if (!reg)
         return acme_error_set(err, ACME_E_INVALID, _("no tls-alpn-01 registry"));
-    if ((rc = name_key(&key, name, err)) < 0)
+    if ((rc = name_key(&key, NULL, name, err)) < 0)
         return rc;
     pthread_mutex_lock(&reg->lock);
     for (entry **pp = &reg->head; *pp;) {
@@ -234,7 +244,7 @@ int acme_tlsalpn01_lookup_pem(char **cert_pem, char **key_pem, const acme_tlsalp
         *key_pem = NULL;
     if (!r)
         return acme_error_set(err, ACME_E_INVALID, _("no tls-alpn-01 registry"));
-    if ((rc = name_key(&key, name, err)) < 0)
+    if ((rc = name_key(&key, NULL, name, err)) < 0)
         return rc;
     pthread_mutex_lock(&r->lock);
     for (const entry *e = r->head; e; e = e->next) {
