@@ -19,7 +19,8 @@ ACME_BEGIN_DECLS
  * nothing else (txacme's NullResponder).  It suits a CA that does not
  * validate, such as Pebble with PEBBLE_VA_ALWAYS_VALID=1, and tests of
  * code that only passes responders around.  Start still refuses a name
- * that is not a DNS name or an IP literal, as every responder does.
+ * that is not a DNS name or an IP literal (acme_name_normalize()), as
+ * every responder does.
  *
  * @param out             the responder
  * @param challenge_type  the type it claims to answer ("http-01",

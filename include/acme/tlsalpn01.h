@@ -80,13 +80,16 @@ ACME_EXTERN void acme_tlsalpn01_free(acme_tlsalpn01 *reg);
  * validate the same name at once).
  *
  * @param reg                the registry
- * @param name               a DNS name (no "*." wildcard) or an IPv4 or
- *                           IPv6 literal
+ * @param name               a DNS name (no "*." wildcard; any case, a
+ *                           trailing dot allowed) or an IPv4 or IPv6
+ *                           literal: put in canonical form as
+ *                           acme_name_normalize() does, which is the
+ *                           form the certificate names
  * @param key_authorization  the challenge's key authorization
  *                           (acme_key_authorization())
  * @return ACME_OK; ACME_E_INVALID for a name that is not a DNS name or IP
- *         literal, or an empty key authorization; ACME_E_CRYPTO;
- *         ACME_E_NOMEM.
+ *         literal, or an empty key authorization; ACME_E_NOTSUP for a
+ *         non-ASCII name (give its A-label); ACME_E_CRYPTO; ACME_E_NOMEM.
  * Ownership: the registry keeps copies.
  * Thread safety: MT-Safe.
  */
@@ -98,7 +101,7 @@ ACME_EXTERN int acme_tlsalpn01_add(acme_tlsalpn01 *reg, const char *name,
  * when @p key_authorization is NULL, every certificate for @p name.
  *
  * @return ACME_OK; ACME_E_NOTFOUND when nothing matched; ACME_E_INVALID
- *         for a bad name.
+ *         (or ACME_E_NOTSUP) for a bad name, as acme_tlsalpn01_add().
  * Thread safety: MT-Safe.
  */
 ACME_EXTERN int acme_tlsalpn01_remove(acme_tlsalpn01 *reg, const char *name,
@@ -121,8 +124,8 @@ ACME_EXTERN size_t acme_tlsalpn01_count(const acme_tlsalpn01 *reg);
  * @param reg       the registry
  * @param name      the SNI, any case; an IP literal or its reverse name
  * @return ACME_OK; ACME_E_NOTFOUND when no certificate is there;
- *         ACME_E_INVALID for a name that is not a DNS name or IP literal;
- *         ACME_E_NOMEM.
+ *         ACME_E_INVALID (or ACME_E_NOTSUP) for a bad name, as
+ *         acme_tlsalpn01_add(); ACME_E_NOMEM.
  * Ownership: the caller frees both with acme_free(); wipe the key first if
  * you care (it protects nothing but this one challenge).
  * Thread safety: MT-Safe.
