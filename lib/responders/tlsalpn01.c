@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
