@@ -16,5 +16,6 @@
 #include <acme/issuer.h>
 #include <acme/store.h>
 #include <acme/http01.h>
+#include <acme/tlsalpn01.h>
 
 #endif /* ACME_ACME_H */
