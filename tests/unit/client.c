@@ -428,6 +428,15 @@ typedef struct {
 
 static acme_key *shared_key;  /* account key, generated once */
 
+/* Set a knob of the fake CA under its lock (its handler runs on the mock's
+ * threads, and ThreadSanitizer cannot see the HTTP round trip). */
+#define KNOB(f, field, value) \
+    do { \
+        g_mutex_lock(&(f)->ca.lock); \
+        (f)->ca.field = (value); \
+        g_mutex_unlock(&(f)->ca.lock); \
+    } while (0)
+
 static void make_client(Fixture *f, size_t max_response)
 {
     acme_client_options o = ACME_CLIENT_OPTIONS_INIT;
@@ -560,9 +569,9 @@ static void test_directory_meta(Fixture *f, gconstpointer data)
     size_t n;
 
     (void)data;
-    f->ca.dir_profiles = true;
-    f->ca.dir_renewal_info = true;
-    f->ca.require_eab = true;
+    KNOB(f, dir_profiles, true);
+    KNOB(f, dir_renewal_info, true);
+    KNOB(f, require_eab, true);
     g_assert_cmpint(acme_client_directory(&dir, f->client, &err), ==, ACME_OK);
     g_assert_null(err);
     g_assert_cmpstr(acme_directory_terms_of_service(dir), ==, "https://ca.example/tos");
@@ -592,14 +601,14 @@ static void test_directory_missing_url(Fixture *f, gconstpointer data)
     int rc;
 
     (void)data;
-    f->ca.dir_body = "{\"newNonce\":\"http://127.0.0.1:1/n\",\"newAccount\":\"http://127.0.0.1:1/a\"}";
+    KNOB(f, dir_body, "{\"newNonce\":\"http://127.0.0.1:1/n\",\"newAccount\":\"http://127.0.0.1:1/a\"}");
     rc = acme_client_directory(&dir, f->client, &err);
     assert_error(err, rc, ACME_E_PROTOCOL);
     g_assert_nonnull(strstr(acme_error_message(err), "newOrder"));
     g_assert_null(dir);
     acme_error_free(err), err = NULL;
     /* Nothing half-done: once the CA is fixed, the same client works. */
-    f->ca.dir_body = NULL;
+    KNOB(f, dir_body, NULL);
     g_assert_cmpint(acme_client_directory(&dir, f->client, &err), ==, ACME_OK);
     g_assert_nonnull(dir);
     g_assert_false(acme_directory_external_account_required(dir));
@@ -625,7 +634,7 @@ static void test_directory_bad_body(Fixture *f, gconstpointer data)
 
     (void)data;
     for (size_t i = 0; i < G_N_ELEMENTS(bad_directories); i++) {
-        f->ca.dir_body = bad_directories[i].body;
+        KNOB(f, dir_body, bad_directories[i].body);
         g_test_message("directory body: %s", bad_directories[i].name);
         assert_error(err, acme_client_directory(&dir, f->client, &err), ACME_E_PROTOCOL);
         acme_error_free(err), err = NULL;
@@ -643,7 +652,7 @@ static void test_directory_oversized(Fixture *f, gconstpointer data)
     for (int i = 0; i < 4096; i++)
         g_string_append(big, "xxxxxxxx");
     g_string_append(big, "\"}");
-    f->ca.dir_body = big->str;
+    KNOB(f, dir_body, big->str);
     make_client(f, 4096);
     rc = acme_client_directory(&dir, f->client, &err);
     g_assert_cmpint(rc, <, 0);
@@ -651,7 +660,7 @@ static void test_directory_oversized(Fixture *f, gconstpointer data)
     g_assert_cmpint(acme_error_code_get(err), ==, rc);
     g_assert_null(dir);
     acme_error_free(err);
-    f->ca.dir_body = NULL;
+    KNOB(f, dir_body, NULL);
     g_string_free(big, TRUE);
 }
 
@@ -714,7 +723,7 @@ static void test_account_find(Fixture *f, gconstpointer data)
     json_object_put(prot);
     json_object_put(payload);
 
-    f->ca.account = true;
+    KNOB(f, account, true);
     g_assert_cmpint(acme_client_account_find(f->client, &err), ==, ACME_OK);
     g_assert_nonnull(acme_client_account_url(f->client));
 }
@@ -728,7 +737,7 @@ static void test_account_register_rejected(Fixture *f, gconstpointer data)
     acme_identifier id = { ACME_ID_DNS, "example.org" };
 
     (void)data;
-    f->ca.require_eab = true;
+    KNOB(f, require_eab, true);
     assert_error(err, acme_client_account_register(f->client, &ao, NULL, &err), ACME_E_REJECTED);
     g_assert_cmpstr(acme_error_problem_type(err), ==, URN "externalAccountRequired");
     acme_error_free(err), err = NULL;
@@ -754,7 +763,7 @@ static void test_account_eab(Fixture *f, gconstpointer data)
     size_t n;
 
     (void)data;
-    f->ca.require_eab = true;
+    KNOB(f, require_eab, true);
     ao.terms_agreed = true;
     ao.eab_kid = "kid-1";
     ao.eab_hmac_key = b64key;
@@ -831,10 +840,8 @@ static void test_account_recovery(Fixture *f, gconstpointer data)
     registered(f);
     g_assert_true(g_str_has_suffix(acme_client_account_url(f->client), "/acct/1"));
     /* The CA forgets the account once (a restarted test CA). */
-    g_mutex_lock(&f->ca.lock);
-    f->ca.account = false;
-    f->ca.forget_account = 1;
-    g_mutex_unlock(&f->ca.lock);
+    KNOB(f, account, false);
+    KNOB(f, forget_account, 1);
     oo.ids = &id;
     oo.nids = 1;
     g_assert_cmpint(acme_order_new(&o, f->client, &oo, &err), ==, ACME_OK);
@@ -1049,7 +1056,7 @@ static void test_order_profile_listed(Fixture *f, gconstpointer data)
     acme_order *o;
 
     (void)data;
-    f->ca.dir_profiles = true;
+    KNOB(f, dir_profiles, true);
     registered(f);
     oo.profile = "shortlived";
     oo.profile_required = true;
@@ -1083,7 +1090,7 @@ static void test_order_bad_body(Fixture *f, gconstpointer data)
     registered(f);
     for (size_t i = 0; i < G_N_ELEMENTS(bad_orders); i++) {
         g_test_message("order body: %s", bad_orders[i].name);
-        f->ca.order_body = bad_orders[i].body;
+        KNOB(f, order_body, bad_orders[i].body);
         g_assert_null(new_order(f, NULL, ACME_E_PROTOCOL, &err));
         g_assert_nonnull(err);
         g_assert_cmpint(acme_error_code_get(err), ==, ACME_E_PROTOCOL);
@@ -1100,7 +1107,7 @@ static void test_order_problem(Fixture *f, gconstpointer data)
     (void)data;
     registered(f);
     /* A problem document without a type: the CA broke the protocol. */
-    f->ca.new_order_problem = "{\"detail\":\"something broke\",\"status\":400}";
+    KNOB(f, new_order_problem, "{\"detail\":\"something broke\",\"status\":400}");
     g_assert_null(new_order(f, NULL, ACME_E_PROTOCOL, &err));
     g_assert_null(acme_error_problem_type(err));
     g_assert_cmpstr(acme_error_detail(err), ==, "something broke");
@@ -1108,10 +1115,10 @@ static void test_order_problem(Fixture *f, gconstpointer data)
     acme_error_free(err), err = NULL;
 
     /* A typed problem with subproblems: rejected, each identifier named. */
-    f->ca.new_order_problem =
-        "{\"type\":\"" URN "rejectedIdentifier\",\"detail\":\"policy forbids\","
-        "\"subproblems\":[{\"type\":\"" URN "rejectedIdentifier\",\"detail\":\"no IPs\","
-        "\"identifier\":{\"type\":\"ip\",\"value\":\"192.0.2.1\"}}]}";
+    KNOB(f, new_order_problem,
+         "{\"type\":\"" URN "rejectedIdentifier\",\"detail\":\"policy forbids\","
+         "\"subproblems\":[{\"type\":\"" URN "rejectedIdentifier\",\"detail\":\"no IPs\","
+         "\"identifier\":{\"type\":\"ip\",\"value\":\"192.0.2.1\"}}]}");
     g_assert_null(new_order(f, NULL, ACME_E_REJECTED, &err));
     g_assert_cmpstr(acme_error_problem_type(err), ==, URN "rejectedIdentifier");
     g_assert_cmpuint(acme_error_subproblem_count(err), ==, 1);
@@ -1162,7 +1169,7 @@ static void test_authz_get(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.wildcard = true;
+    KNOB(f, wildcard, true);
     a = get_authz(f, 0, ACME_OK, &err);
     g_assert_true(g_str_has_suffix(acme_authorization_url(a), "/authz/0"));
     g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_PENDING);
@@ -1210,7 +1217,7 @@ static void test_authz_bad_token(Fixture *f, gconstpointer data)
     (void)data;
     registered(f);
     for (size_t i = 0; i < G_N_ELEMENTS(tokens); i++) {
-        f->ca.bad_token = tokens[i];
+        KNOB(f, bad_token, tokens[i]);
         g_assert_null(get_authz(f, 0, ACME_E_PROTOCOL, &err));
         g_assert_nonnull(strstr(acme_error_message(err), "base64url"));
         acme_error_free(err), err = NULL;
@@ -1224,7 +1231,7 @@ static void test_authz_invalid(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.challenge_fails = true;
+    KNOB(f, challenge_fails, true);
     a = get_authz(f, 0, ACME_OK, NULL);
     g_assert_cmpint(acme_challenge_respond(f->client, acme_authorization_challenge(a, 0), &err),
                     ==, ACME_OK);
@@ -1263,7 +1270,7 @@ static void test_finalize_not_ready(Fixture *f, gconstpointer data)
     o = new_order(f, NULL, ACME_OK, NULL);
     /* Ready locally once the CA validated, but the CA says orderNotReady once. */
     validate_all(f);
-    f->ca.not_ready = 1;
+    KNOB(f, not_ready, 1);
     g_assert_cmpint(acme_order_finalize(o, f->client, "MIIBCSR", 0, &err), ==, ACME_OK);
     g_assert_null(err);
     g_assert_cmpint(acme_order_status(o), ==, ACME_STATUS_VALID);
@@ -1286,7 +1293,7 @@ static void test_finalize_invalid_order(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.challenge_fails = true;
+    KNOB(f, challenge_fails, true);
     o = new_order(f, NULL, ACME_OK, NULL);
     validate_all(f);
     /* The CA keeps saying orderNotReady while the order goes invalid. */
@@ -1397,10 +1404,10 @@ static void test_ari(Fixture *f, gconstpointer data)
     char *path;
 
     (void)data;
-    f->ca.dir_renewal_info = true;
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\","
+    KNOB(f, dir_renewal_info, true);
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\","
                      "\"end\":\"2026-11-25T16:10:00.5Z\"},"
-                     "\"explanationURL\":\"https://ca.example/why\"}";
+                     "\"explanationURL\":\"https://ca.example/why\"}");
     g_assert_cmpint(acme_client_renewal_info(&ri, f->client, id, &err), ==, ACME_OK);
     g_assert_null(err);
     g_assert_cmpint(acme_renewal_info_window_start(ri), ==, 1795450200);
@@ -1414,21 +1421,21 @@ static void test_ari(Fixture *f, gconstpointer data)
     g_free(path);
 
     /* No explanation: NULL. */
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\","
-                     "\"end\":\"2026-11-24T16:10:00Z\"}}";
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\","
+                     "\"end\":\"2026-11-24T16:10:00Z\"}}");
     g_assert_cmpint(acme_client_renewal_info(&ri, f->client, id, &err), ==, ACME_OK);
     g_assert_null(acme_renewal_info_explanation_url(ri));
     acme_renewal_info_free(ri), ri = NULL;
 
     /* Bad windows. */
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"2026-11-25T16:10:00Z\","
-                     "\"end\":\"2026-11-24T16:10:00Z\"}}";
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"2026-11-25T16:10:00Z\","
+                     "\"end\":\"2026-11-24T16:10:00Z\"}}");
     assert_error(err, acme_client_renewal_info(&ri, f->client, id, &err), ACME_E_PROTOCOL);
     acme_error_free(err), err = NULL;
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"yesterday\",\"end\":\"today\"}}";
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"yesterday\",\"end\":\"today\"}}");
     assert_error(err, acme_client_renewal_info(&ri, f->client, id, &err), ACME_E_PROTOCOL);
     acme_error_free(err), err = NULL;
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\",";
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\",");
     assert_error(err, acme_client_renewal_info(&ri, f->client, id, &err), ACME_E_PROTOCOL);
     acme_error_free(err), err = NULL;
     /* A bad identifier never reaches the CA. */
@@ -1662,7 +1669,7 @@ static void test_issue_failure_stops(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.challenge_fails = true;
+    KNOB(f, challenge_fails, true);
     responders_init(&r);
     assert_error(err, issue(f, &r, NULL, &key, &chain, &err), ACME_E_REJECTED);
     g_assert_cmpstr(acme_error_problem_type(err), ==, URN "connection");
@@ -1753,7 +1760,7 @@ static void test_issue_already_replaced(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.already_replaced = 1;
+    KNOB(f, already_replaced, 1);
     responders_init(&r);
     g_assert_cmpint(issue(f, &r, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", &key, &chain, &err), ==,
                     ACME_OK);
