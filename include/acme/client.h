@@ -289,7 +289,8 @@ ACME_EXTERN const acme_error *acme_order_error(const acme_order *order);
  *
  * @param deadline  absolute time (time(NULL) clock); 0: 5 minutes from now
  * @return ACME_OK when valid; ACME_E_REJECTED when invalid (the error
- *         carries the order's problem); ACME_E_TIMEOUT.
+ *         carries the order's problem); ACME_E_INVALIDSTATE when the order
+ *         is "ready" (only finalize moves it on); ACME_E_TIMEOUT.
  */
 ACME_EXTERN int acme_order_poll(acme_order *order, acme_client *client, time_t deadline,
                                 acme_error **err);

@@ -1286,6 +1286,30 @@ static void test_finalize_not_ready(Fixture *f, gconstpointer data)
     acme_order_free(o);
 }
 
+static void test_order_poll_states(Fixture *f, gconstpointer data)
+{
+    acme_error *err = NULL;
+    acme_order *o;
+
+    (void)data;
+    registered(f);
+    o = new_order(f, NULL, ACME_OK, NULL);
+    /* A deadline already past: ACME_E_TIMEOUT before any request. */
+    assert_error(err, acme_order_poll(o, f->client, time(NULL) - 1, &err), ACME_E_TIMEOUT);
+    acme_error_free(err), err = NULL;
+    assert_error(err, acme_authorization_poll(NULL, f->client, 0, &err),
+                 ACME_E_INVALID);
+    acme_error_free(err), err = NULL;
+    g_assert_cmpuint(count_requests(f, "POST", "/order/1"), ==, 0);
+    /* Ready: only finalize moves it on, so polling says so at once. */
+    validate_all(f);
+    assert_error(err, acme_order_poll(o, f->client, 0, &err), ACME_E_INVALIDSTATE);
+    g_assert_cmpint(acme_order_status(o), ==, ACME_STATUS_READY);
+    g_assert_cmpuint(count_requests(f, "POST", "/order/1"), ==, 1);
+    acme_error_free(err);
+    acme_order_free(o);
+}
+
 static void test_finalize_invalid_order(Fixture *f, gconstpointer data)
 {
     acme_error *err = NULL;
@@ -1825,6 +1849,7 @@ int main(int argc, char **argv)
     ADD("/client/authz/invalid", test_authz_invalid);
     ADD("/client/order/finalize-not-ready", test_finalize_not_ready);
     ADD("/client/order/finalize-invalid", test_finalize_invalid_order);
+    ADD("/client/order/poll-states", test_order_poll_states);
     ADD("/client/order/download-chains", test_download_chains);
     ADD("/client/revoke", test_revoke);
     ADD("/client/ari/window", test_ari);
