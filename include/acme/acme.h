@@ -12,5 +12,6 @@
 #include <acme/crypto.h>
 #include <acme/client.h>
 #include <acme/responder.h>
+#include <acme/store.h>
 
 #endif /* ACME_ACME_H */

@@ -51,6 +51,17 @@ void acme__transport_free(acme__transport *t);
 int acme__transport_set_nonce_url(acme__transport *t, const char *url);
 
 /*
+ * For acme__transport_get() and acme__transport_post(): *resp is an
+ * output, initialised by the call (old contents are not freed), filled in
+ * as far as the answer went, and always released with
+ * acme__response_clear() (which leaves it empty and reusable).
+ *
+ * The nonce pool keeps at most 16 nonces, uses the newest first and drops
+ * the oldest when full (a CA's window of valid nonces drops its oldest);
+ * values that are not base64url are ignored.
+ */
+
+/*
  * A plain GET (the directory, renewalInfo).  @p accept is the media type
  * the body must have ("application/json"), or NULL for any.  A non-2xx
  * status becomes an error (from the problem document when there is one)
@@ -77,8 +88,9 @@ void acme__transport_reset_cancel(acme__transport *t);
 bool acme__transport_cancelled(acme__transport *t);
 
 /*
- * Sleep @p ms milliseconds (polling), waking early with ACME_E_CANCELLED
- * when the transport is cancelled.
+ * Sleep @p ms milliseconds on a condition variable (monotonic clock) that
+ * acme__transport_cancel() signals, returning ACME_E_CANCELLED at once
+ * when the transport is (or becomes) cancelled.
  */
 int acme__transport_sleep(acme__transport *t, int64_t ms, acme_error **err);
 
