@@ -104,6 +104,8 @@ typedef struct ca {
     bool challenge_fails;
     bool wildcard;
     const char *ari_body;
+    bool key_change_fails;      /* answer keyChange with serverInternal, as Pebble does */
+    bool lookup_finds_none;     /* onlyReturnExisting finds no account */
 
     /* state */
     bool account;               /* registered */
@@ -306,7 +308,7 @@ static void ca_handle(void *userdata, const mockhttp_request *req, mockhttp_resp
     }
     if (strcmp(path, "/new-acct") == 0) {
         if (acme__json_bool(payload, "onlyReturnExisting", false)) {
-            if (!c->account)
+            if (!c->account || c->lookup_finds_none)
                 reply_problem(c, out, 400, "accountDoesNotExist", "no account for this key",
                               NULL);
             else
@@ -336,6 +338,11 @@ static void ca_handle(void *userdata, const mockhttp_request *req, mockhttp_resp
         goto done;
     }
     if (strcmp(path, "/key-change") == 0) {
+        if (c->key_change_fails) {
+            reply_problem(c, out, 500, "serverInternal",
+                          "New public key is already in use by account", NULL);
+            goto done;
+        }
         reply_json(c, out, 200, account_body(c), NULL);
         goto done;
     }
@@ -952,6 +959,35 @@ static void test_account_key_change(Fixture *f, gconstpointer data)
     acme_free(old_jwk);
     acme_free(new_jwk);
     acme_key_free(new_key);
+}
+
+static void test_account_key_change_taken(Fixture *f, gconstpointer data)
+{
+    acme_key *taken = NULL;
+    acme_error *err = NULL;
+    json_object *prot, *payload;
+
+    (void)data;
+    registered(f);
+    g_assert_cmpint(acme_key_generate(&taken, ACME_KEY_EC_P256, NULL), ==, 0);
+    KNOB(f, key_change_fails, true);
+    /* The CA says serverInternal; asking shows the new key has an account. */
+    assert_error(err, acme_client_account_key_change(f->client, taken, &err), ACME_E_REJECTED);
+    g_assert_false(acme_error_retryable(err));
+    g_assert_cmpstr(acme_error_problem_type(err), ==, URN "serverInternal");
+    g_assert_nonnull(strstr(acme_error_message(err), "already has an account"));
+    acme_error_free(err), err = NULL;
+    last_jws(f, "/new-acct", &prot, &payload);
+    g_assert_true(acme__json_bool(payload, "onlyReturnExisting", false));
+    g_assert_nonnull(acme__json_obj(prot, "jwk"));
+    json_object_put(prot);
+    json_object_put(payload);
+    /* Real server trouble stays what it is. */
+    KNOB(f, lookup_finds_none, true);
+    assert_error(err, acme_client_account_key_change(f->client, taken, &err), ACME_E_PROTOCOL);
+    g_assert_true(acme_error_retryable(err));
+    acme_error_free(err);
+    acme_key_free(taken);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1838,6 +1874,7 @@ int main(int argc, char **argv)
     ADD("/client/account/recovery", test_account_recovery);
     ADD("/client/account/updates", test_account_updates);
     ADD("/client/account/key-change", test_account_key_change);
+    ADD("/client/account/key-change-taken", test_account_key_change_taken);
     ADD("/client/order/new", test_order_new);
     ADD("/client/order/profile-preferred-required", test_order_profile);
     ADD("/client/order/profile-listed", test_order_profile_listed);
