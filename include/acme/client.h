@@ -345,7 +345,12 @@ ACME_EXTERN const acme_identifier *acme_authorization_identifier(const acme_auth
 ACME_EXTERN bool acme_authorization_wildcard(const acme_authorization *authz);
 ACME_EXTERN time_t acme_authorization_expires(const acme_authorization *authz);
 ACME_EXTERN size_t acme_authorization_challenge_count(const acme_authorization *authz);
-/** Challenge @p i; borrowed from the authorization. */
+/**
+ * Challenge @p i; borrowed from the authorization.  It stays valid (and
+ * shows the new state) across acme_authorization_poll() and
+ * acme_authorization_deactivate() as long as the CA lists the same
+ * challenges; it ends with acme_authorization_free().
+ */
 ACME_EXTERN const acme_challenge *acme_authorization_challenge(const acme_authorization *authz,
                                                               size_t i);
 /** The first challenge of @p type ("http-01"), or NULL. */

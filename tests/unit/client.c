@@ -1238,6 +1238,10 @@ static void test_authz_get(Fixture *f, gconstpointer data)
     }
     g_assert_cmpint(acme_authorization_poll(a, f->client, 0, &err), ==, ACME_OK);
     g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_VALID);
+    /* The challenge pointer taken before the poll is still good, and current. */
+    g_assert_true(ch == acme_authorization_find_challenge(a, "http-01"));
+    g_assert_cmpint(acme_challenge_status(ch), ==, ACME_STATUS_VALID);
+    g_assert_cmpstr(acme_challenge_token(ch), ==, "tok_en-0123456789abcdef");
 
     g_assert_cmpint(acme_authorization_deactivate(a, f->client, &err), ==, ACME_OK);
     g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_DEACTIVATED);
