@@ -13,5 +13,6 @@
 #include <acme/client.h>
 #include <acme/responder.h>
 #include <acme/store.h>
+#include <acme/http01.h>
 
 #endif /* ACME_ACME_H */
