@@ -12,17 +12,43 @@
 
 #define NOMEM(err) acme_error_set((err), ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM))
 
-static void authz_clear(acme_authorization *a)
+static void challenges_free(acme_challenge *ch, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(ch[i].type);
+        free(ch[i].url);
+        free(ch[i].token);
+        acme_error_free(ch[i].error);
+    }
+    free(ch);
+}
+
+static void retired_free(struct acme__retired_challenges *r)
+{
+    while (r) {
+        struct acme__retired_challenges *next = r->next;
+
+        challenges_free(r->ch, r->nch);
+        free(r);
+        r = next;
+    }
+}
+
+/* Frees everything but the retired challenge arrays (see take_authz). */
+static void authz_clear_current(acme_authorization *a)
 {
     free(a->url);
     free(a->id_value);
-    for (size_t i = 0; i < a->nch; i++) {
-        free(a->ch[i].type);
-        free(a->ch[i].url);
-        free(a->ch[i].token);
-        acme_error_free(a->ch[i].error);
-    }
-    free(a->ch);
+    challenges_free(a->ch, a->nch);
+    a->url = a->id_value = NULL;
+    a->ch = NULL;
+    a->nch = 0;
+}
+
+static void authz_clear(acme_authorization *a)
+{
+    authz_clear_current(a);
+    retired_free(a->retired);
     memset(a, 0, sizeof(*a));
 }
 
@@ -119,27 +145,53 @@ out:
  * Applications hold challenge pointers while they poll (a responder is
  * given one and stopped with it later).  When the CA lists the same
  * challenges again, the fresh contents go into the old array, so those
- * pointers stay valid and see the new status.
+ * pointers stay valid and see the new status.  When the list changed shape
+ * (RFC 8555 §7.1.4 lets a valid authorization list only the challenge that
+ * passed), each old challenge takes the status and error of its namesake
+ * (same URL) and the old array is retired: kept, not freed, until the
+ * authorization is.
  */
-static void keep_challenges(acme_authorization *old, acme_authorization *fresh)
+static int keep_challenges(acme_authorization *old, acme_authorization *fresh, acme_error **err)
 {
+    struct acme__retired_challenges *r;
     acme_challenge *arr;
+    bool same = old->nch == fresh->nch;
 
-    if (!old->ch || old->nch != fresh->nch)
-        return;
-    for (size_t i = 0; i < old->nch; i++)
+    if (!old->ch)
+        return ACME_OK;
+    for (size_t i = 0; same && i < old->nch; i++)
         if (strcmp(old->ch[i].url, fresh->ch[i].url) != 0 ||
             strcmp(old->ch[i].type, fresh->ch[i].type) != 0)
-            return;
-    for (size_t i = 0; i < old->nch; i++) {
-        acme_challenge tmp = old->ch[i];
+            same = false;
+    if (same) {
+        for (size_t i = 0; i < old->nch; i++) {
+            acme_challenge tmp = old->ch[i];
 
-        old->ch[i] = fresh->ch[i];
-        fresh->ch[i] = tmp;
+            old->ch[i] = fresh->ch[i];
+            fresh->ch[i] = tmp;
+        }
+        arr = old->ch;
+        old->ch = fresh->ch;
+        fresh->ch = arr;
+        return ACME_OK;
     }
-    arr = old->ch;
-    old->ch = fresh->ch;
-    fresh->ch = arr;
+    if (!(r = calloc(1, sizeof(*r))))
+        return NOMEM(err);
+    for (size_t i = 0; i < old->nch; i++)
+        for (size_t j = 0; j < fresh->nch; j++)
+            if (strcmp(old->ch[i].url, fresh->ch[j].url) == 0) {
+                old->ch[i].status = fresh->ch[j].status;
+                acme_error_free(old->ch[i].error);
+                old->ch[i].error = acme_error_copy(fresh->ch[j].error);
+                break;
+            }
+    r->ch = old->ch;
+    r->nch = old->nch;
+    r->next = old->retired;
+    old->retired = r;
+    old->ch = NULL;
+    old->nch = 0;
+    return ACME_OK;
 }
 
 static int take_authz(acme_authorization *a, const acme__response *resp, const char *url,
@@ -154,8 +206,12 @@ static int take_authz(acme_authorization *a, const acme__response *resp, const c
         authz_clear(&fresh);
         return rc;
     }
-    keep_challenges(a, &fresh);
-    authz_clear(a);
+    if ((rc = keep_challenges(a, &fresh, err)) < 0) {
+        authz_clear(&fresh);
+        return rc;
+    }
+    fresh.retired = a->retired;
+    authz_clear_current(a);
     *a = fresh;
     return ACME_OK;
 }

@@ -96,6 +96,17 @@ struct acme_authorization {
     acme_challenge *ch;
     size_t nch;
     int64_t retry_after;
+    /* Challenge arrays replaced by a poll whose list changed shape (a valid
+     * authorization may list only the challenge that passed).  They live
+     * until the authorization is freed, so no challenge pointer an
+     * application holds ever dangles. */
+    struct acme__retired_challenges *retired;
+};
+
+struct acme__retired_challenges {
+    acme_challenge *ch;
+    size_t nch;
+    struct acme__retired_challenges *next;
 };
 
 struct acme_renewal_info {

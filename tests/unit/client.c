@@ -102,6 +102,7 @@ typedef struct ca {
     int nauthz;                 /* 1 or 2 */
     bool authz0_valid;          /* authorization 0 valid from the start (reuse) */
     bool challenge_fails;
+    bool valid_lists_one;       /* a valid authorization lists only http-01, as Pebble does */
     bool wildcard;
     const char *ari_body;
     bool key_change_fails;      /* answer keyChange with serverInternal, as Pebble does */
@@ -242,6 +243,19 @@ static const char *authz_json(ca *c, int i)
         c->wildcard ? "\"wildcard\":true," : "", c->base, i,
         c->responded[i] ? (c->challenge_fails ? "invalid" : "valid") : "pending", token, cherr,
         c->base, i, token);
+}
+
+/* RFC 8555 §7.1.4 lets a valid authorization list only the challenge that
+ * passed; Pebble does. */
+static const char *authz_json_shrunk(ca *c, int i)
+{
+    return mockhttp_strdup(
+        c->m,
+        "{\"status\":\"valid\",\"expires\":\"2030-01-01T00:00:00Z\","
+        "\"identifier\":{\"type\":\"dns\",\"value\":\"%s\"},\"challenges\":["
+        "{\"type\":\"http-01\",\"url\":\"%s/chall/%d/http\",\"status\":\"valid\","
+        "\"token\":\"tok_en-0123456789abcdef\"}]}",
+        i == 0 ? "example.org" : "www.example.org", c->base, i);
 }
 
 static void ca_directory(ca *c, mockhttp_response *out)
@@ -389,7 +403,10 @@ static void ca_handle(void *userdata, const mockhttp_request *req, mockhttp_resp
                                     "\"challenges\":[]}", NULL);
             goto done;
         }
-        reply_json(c, out, 200, authz_json(c, i), NULL);
+        reply_json(c, out, 200,
+                   c->valid_lists_one && authz_valid(c, i) ? authz_json_shrunk(c, i)
+                                                           : authz_json(c, i),
+                   NULL);
         goto done;
     }
     if (sscanf(path, "/chall/%d/", &i) == 1 && i >= 0 && i < 2) {
@@ -1249,6 +1266,39 @@ static void test_authz_get(Fixture *f, gconstpointer data)
     acme_authorization_free(a);
 }
 
+/* Challenge pointers stay valid when a poll returns a shorter list. */
+static void test_authz_poll_shrinks(Fixture *f, gconstpointer data)
+{
+    const acme_challenge *http, *dns;
+    acme_authorization *a;
+    acme_error *err = NULL;
+
+    (void)data;
+    registered(f);
+    KNOB(f, valid_lists_one, true);
+    a = get_authz(f, 0, ACME_OK, &err);
+    http = acme_authorization_find_challenge(a, "http-01");
+    dns = acme_authorization_find_challenge(a, "dns-01");
+    g_assert_nonnull(http);
+    g_assert_nonnull(dns);
+    g_assert_cmpint(acme_challenge_respond(f->client, http, &err), ==, ACME_OK);
+    g_assert_cmpint(acme_authorization_poll(a, f->client, 0, &err), ==, ACME_OK);
+    g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_VALID);
+    /* The authorization shows what the CA listed now ... */
+    g_assert_cmpuint(acme_authorization_challenge_count(a), ==, 1);
+    g_assert_null(acme_authorization_find_challenge(a, "dns-01"));
+    /* ... and the old pointers still read, with the news where there is some. */
+    g_assert_cmpint(acme_challenge_status(http), ==, ACME_STATUS_VALID);
+    g_assert_cmpstr(acme_challenge_token(http), ==, "tok_en-0123456789abcdef");
+    g_assert_cmpstr(acme_challenge_type(dns), ==, "dns-01");
+    g_assert_cmpint(acme_challenge_status(dns), ==, ACME_STATUS_PENDING);
+    /* A second poll retires nothing twice. */
+    g_assert_cmpint(acme_authorization_poll(a, f->client, 0, &err), ==, ACME_OK);
+    g_assert_cmpstr(acme_challenge_url(http), !=, NULL);
+    g_assert_null(err);
+    acme_authorization_free(a);
+}
+
 static void test_authz_bad_token(Fixture *f, gconstpointer data)
 {
     static const char *const tokens[] = { "../../etc/passwd", "abc=", "a b", "" };
@@ -1886,6 +1936,7 @@ int main(int argc, char **argv)
     ADD("/client/order/problem", test_order_problem);
     ADD("/client/order/invalid-args", test_order_invalid_args);
     ADD("/client/authz/get-respond-poll", test_authz_get);
+    ADD("/client/authz/poll-shrinks", test_authz_poll_shrinks);
     ADD("/client/authz/bad-token", test_authz_bad_token);
     ADD("/client/authz/invalid", test_authz_invalid);
     ADD("/client/order/finalize-not-ready", test_finalize_not_ready);
