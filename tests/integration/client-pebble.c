@@ -82,7 +82,8 @@ static void test_log(void *userdata, acme_log_level level, const char *msg,
     size_t i;
 
     (void)userdata;
-    g_printerr("libacme %s: %s", acme_log_level_name(level), msg);
+    g_printerr("[%.3f] libacme %s: %s", (double)g_get_monotonic_time() / G_USEC_PER_SEC,
+               acme_log_level_name(level), msg);
     for (i = 0; i < nfields; i++)
         g_printerr(" %s=%s", fields[i].key, fields[i].value);
     g_printerr("\n");
