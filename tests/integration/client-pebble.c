@@ -851,6 +851,7 @@ static void test_manual_order_chains(void)
     acme_client *c;
     acme_order_options oo = ACME_ORDER_OPTIONS_INIT;
     char *name, *csr = NULL, *keyauth = NULL, **chains = NULL, *cn0, *cn1, *top, *pem = NULL;
+    char *token;
     acme_identifier id = { ACME_ID_DNS, NULL };
     acme_order *order = NULL;
     acme_authorization *authz = NULL;
@@ -872,13 +873,19 @@ static void test_manual_order_chains(void)
               err, "authorization_get");
     ch = acme_authorization_find_challenge(authz, "http-01");
     g_assert_nonnull(ch);
-    ASSERT_OK(acme_key_authorization(&keyauth, key, acme_challenge_token(ch), &err), err,
-              "key_authorization");
-    g_assert_true(pebble_cts_add_http01(p, acme_challenge_token(ch), keyauth));
+    /* ch is borrowed from authz, which the poll below replaces: keep the token. */
+    token = g_strdup(acme_challenge_token(ch));
+    ASSERT_OK(acme_key_authorization(&keyauth, key, token, &err), err, "key_authorization");
+    g_assert_true(pebble_cts_add_http01(p, token, keyauth));
     ASSERT_OK(acme_challenge_respond(c, ch, &err), err, "challenge_respond");
     ASSERT_OK(acme_authorization_poll(authz, c, time(NULL) + 30, &err), err, "authz_poll");
     g_assert_cmpint(acme_authorization_status(authz), ==, ACME_STATUS_VALID);
-    g_assert_true(pebble_cts_del_http01(p, acme_challenge_token(ch)));
+    ch = acme_authorization_find_challenge(authz, "http-01");
+    g_assert_nonnull(ch);
+    g_assert_cmpint(acme_challenge_status(ch), ==, ACME_STATUS_VALID);
+    g_assert_cmpstr(acme_challenge_token(ch), ==, token);
+    g_assert_true(pebble_cts_del_http01(p, token));
+    g_free(token);
 
     cert_key = new_key();
     ASSERT_OK(acme_csr_new(&csr, cert_key, names, 1, &err), err, "csr_new");
