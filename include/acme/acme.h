@@ -12,5 +12,7 @@
 #include <acme/crypto.h>
 #include <acme/client.h>
 #include <acme/responder.h>
+#include <acme/store.h>
+#include <acme/http01.h>
 
 #endif /* ACME_ACME_H */

@@ -268,6 +268,16 @@ static void test_key_generate_bad_type(void)
     g_assert_cmpint(acme_key_generate(&key, (acme_key_type)42, &err), ==, ACME_E_INVALID);
     acme_error_free(err);
     g_assert_cmpint(acme_key_generate(&key, (acme_key_type)0, NULL), ==, ACME_E_INVALID);
+
+    /* An unknown save format is refused too. */
+    {
+        acme_key *k = load_fixture_key("ca-key-p256-sec1.pem");
+        char *pem = (char *)0x1;
+
+        g_assert_cmpint(acme_key_save_pem(&pem, k, (acme_key_format)7, NULL), ==, ACME_E_INVALID);
+        g_assert_null(pem);
+        acme_key_free(k);
+    }
 }
 
 static void test_key_refcount(void)
@@ -1048,6 +1058,10 @@ static void test_chain_split(void)
     g_assert_cmpstr(rest, ==, "");
     free(leaf);
     free(rest);
+
+    g_assert_cmpint(acme_chain_split(&leaf, &rest, NULL, NULL), ==, ACME_E_INVALID);
+    g_assert_null(leaf);
+    g_assert_null(rest);
 
     acme_chain_free(one);
     acme_chain_free(chain);
