@@ -1055,7 +1055,7 @@ static void test_twenty_in_a_row(void)
     acme_client *c = new_account(shared, NULL);
     acme_responder *r = pebble_responder_new(shared, "http-01");
     uint64_t req0 = 0, req1 = 0, bad0 = 0, bad1 = 0;
-    gint64 t0, t1;
+    gint64 t0, t1, in_issue = 0;
     int i, ok = 0;
 
     acme_client_stats(c, &req0, &bad0);
@@ -1064,8 +1064,10 @@ static void test_twenty_in_a_row(void)
         char *name = unique_name("twenty");
         const char *names[] = { name };
         char *key_pem, *chain_pem;
+        gint64 s = g_get_monotonic_time();
 
         issue(c, names, 1, &r, 1, NULL, &key_pem, &chain_pem);
+        in_issue += g_get_monotonic_time() - s;
         acme_chain_free(check_issued(shared, key_pem, chain_pem, names, 1, 0));
         ok++;
         acme_free(key_pem);
@@ -1075,12 +1077,13 @@ static void test_twenty_in_a_row(void)
     t1 = g_get_monotonic_time();
     acme_client_stats(c, &req1, &bad1);
     g_assert_cmpint(ok, ==, 20);
-    g_test_message("20 single-name certificates in a row, one client: %.2f s wall "
-                   "(%.0f ms each, including the test's checks), %" G_GUINT64_FORMAT
-                   " HTTP requests (%.1f per certificate), %" G_GUINT64_FORMAT
+    g_test_message("20 single-name certificates in a row, one client: %.2f s wall in "
+                   "acme_client_issue (%.0f ms each; %.2f s with the test's checks), %"
+                   G_GUINT64_FORMAT " HTTP requests (%.1f per certificate), %" G_GUINT64_FORMAT
                    " badNonce retries",
-                   (double)(t1 - t0) / G_USEC_PER_SEC, (double)(t1 - t0) / 20 / 1000,
-                   req1 - req0, (double)(req1 - req0) / 20, bad1 - bad0);
+                   (double)in_issue / G_USEC_PER_SEC, (double)in_issue / 20 / 1000,
+                   (double)(t1 - t0) / G_USEC_PER_SEC, req1 - req0,
+                   (double)(req1 - req0) / 20, bad1 - bad0);
     acme_responder_free(r);
     acme_client_free(c);
 }
