@@ -35,6 +35,12 @@
  * 20 s, or $PEBBLE_START_TIMEOUT seconds (for slow runs, e.g. valgrind).
  */
 #define START_DEADLINE_S 20
+/*
+ * Timeout of one management request.  Generous: the servers are local, so
+ * it only matters when something hangs, and a TLS handshake under valgrind
+ * on a busy machine can take seconds.
+ */
+#define REQUEST_TIMEOUT_MS 60000
 /* Ports each start needs: listen, management, httpPort, tlsPort, dns01, cts management. */
 #define NPORTS 6
 /* A start is tried again with new ports when one was taken in between. */
@@ -212,6 +218,11 @@ void pebble_print_log_tail(const pebble *p, int lines)
 
 static void pebble_free_fields(pebble *p)
 {
+    size_t i;
+
+    for (i = 0; i < PEBBLE_MAX_ROOTS; i++)
+        g_free(p->root_cache[i]);
+    g_mutex_clear(&p->cache_lock);
     g_free(p->tmpdir);
     g_free(p->log_path);
     g_free(p->directory_url);
@@ -391,7 +402,7 @@ static bool cts_post(const pebble *p, const char *endpoint, ...)
     va_end(ap);
     url = g_strdup_printf("%s/%s", p->challtestsrv_url, endpoint);
     status = http_request(url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-                          NULL, 10000, NULL);
+                          NULL, REQUEST_TIMEOUT_MS, NULL);
     if (status != 200)
         g_printerr("pebble harness: POST %s answered %ld\n", url, status);
     g_free(url);
@@ -442,7 +453,7 @@ bool pebble_cts_add_a(const pebble *p, const char *host, const char *addr)
     json_object_object_add(o, "addresses", addrs);
     url = g_strdup_printf("%s/add-a", p->challtestsrv_url);
     status = http_request(url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-                          NULL, 10000, NULL);
+                          NULL, REQUEST_TIMEOUT_MS, NULL);
     g_free(url);
     json_object_put(o);
     return status == 200;
@@ -451,7 +462,7 @@ bool pebble_cts_add_a(const pebble *p, const char *host, const char *addr)
 char *pebble_http_get(const char *url, const char *ca_file, long *status)
 {
     char *body = NULL;
-    long st = http_request(url, NULL, ca_file, 10000, &body);
+    long st = http_request(url, NULL, ca_file, REQUEST_TIMEOUT_MS, &body);
 
     if (status != NULL)
         *status = st;
@@ -466,7 +477,7 @@ char *pebble_mgmt_get(const pebble *p, const char *path, long *status)
 {
     char *url = g_strdup_printf("%s%s", p->management_url, path);
     char *body = NULL;
-    long st = http_request(url, NULL, p->ca_file, 10000, &body);
+    long st = http_request(url, NULL, p->ca_file, REQUEST_TIMEOUT_MS, &body);
 
     g_free(url);
     if (status != NULL)
@@ -480,10 +491,26 @@ char *pebble_mgmt_get(const pebble *p, const char *path, long *status)
 
 char *pebble_root_pem(const pebble *p, int n)
 {
-    char *path = g_strdup_printf("/roots/%d", n);
-    char *pem = pebble_mgmt_get(p, path, NULL);
+    pebble *mp = (pebble *)p; /* the cache is not part of p's observable state */
+    char *path, *pem;
 
+    /* Roots never change while Pebble runs: fetch each once. */
+    if (n >= 0 && n < PEBBLE_MAX_ROOTS) {
+        g_mutex_lock(&mp->cache_lock);
+        pem = g_strdup(mp->root_cache[n]);
+        g_mutex_unlock(&mp->cache_lock);
+        if (pem != NULL)
+            return pem;
+    }
+    path = g_strdup_printf("/roots/%d", n);
+    pem = pebble_mgmt_get(p, path, NULL);
     g_free(path);
+    if (pem != NULL && n >= 0 && n < PEBBLE_MAX_ROOTS) {
+        g_mutex_lock(&mp->cache_lock);
+        if (mp->root_cache[n] == NULL)
+            mp->root_cache[n] = g_strdup(pem);
+        g_mutex_unlock(&mp->cache_lock);
+    }
     return pem;
 }
 
@@ -776,9 +803,9 @@ static bool start_once(pebble *p, const pebble_options *o, const char *pebble_bi
              * TLS handshake (slow under valgrind).
              */
             if (!dir_ok && port_open(p->listen_port))
-                dir_ok = http_request(p->directory_url, NULL, p->ca_file, 5000, NULL) == 200;
+                dir_ok = http_request(p->directory_url, NULL, p->ca_file, REQUEST_TIMEOUT_MS, NULL) == 200;
             if (!cts_ok && port_open(p->cts_port))
-                cts_ok = http_request(cts_probe, NULL, NULL, 5000, NULL) != 0;
+                cts_ok = http_request(cts_probe, NULL, NULL, REQUEST_TIMEOUT_MS, NULL) != 0;
             if (dir_ok && cts_ok) {
                 ok = true;
                 break;
@@ -824,6 +851,7 @@ pebble *pebble_start(const pebble_options *opts)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         fail(NULL, "curl_global_init failed");
 
+    g_mutex_init(&p->cache_lock);
     p->tmpdir = g_dir_make_tmp("libacme-pebble-XXXXXX", &error);
     if (p->tmpdir == NULL)
         fail(NULL, "cannot make a temporary directory: %s", error->message);
