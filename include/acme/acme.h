@@ -12,7 +12,10 @@
 #include <acme/crypto.h>
 #include <acme/client.h>
 #include <acme/responder.h>
+#include <acme/clock.h>
+#include <acme/issuer.h>
 #include <acme/store.h>
 #include <acme/http01.h>
+#include <acme/tlsalpn01.h>
 
 #endif /* ACME_ACME_H */

@@ -115,6 +115,33 @@ out:
     return rc;
 }
 
+/*
+ * Applications hold challenge pointers while they poll (a responder is
+ * given one and stopped with it later).  When the CA lists the same
+ * challenges again, the fresh contents go into the old array, so those
+ * pointers stay valid and see the new status.
+ */
+static void keep_challenges(acme_authorization *old, acme_authorization *fresh)
+{
+    acme_challenge *arr;
+
+    if (!old->ch || old->nch != fresh->nch)
+        return;
+    for (size_t i = 0; i < old->nch; i++)
+        if (strcmp(old->ch[i].url, fresh->ch[i].url) != 0 ||
+            strcmp(old->ch[i].type, fresh->ch[i].type) != 0)
+            return;
+    for (size_t i = 0; i < old->nch; i++) {
+        acme_challenge tmp = old->ch[i];
+
+        old->ch[i] = fresh->ch[i];
+        fresh->ch[i] = tmp;
+    }
+    arr = old->ch;
+    old->ch = fresh->ch;
+    fresh->ch = arr;
+}
+
 static int take_authz(acme_authorization *a, const acme__response *resp, const char *url,
                       acme_error **err)
 {
@@ -127,6 +154,7 @@ static int take_authz(acme_authorization *a, const acme__response *resp, const c
         authz_clear(&fresh);
         return rc;
     }
+    keep_challenges(a, &fresh);
     authz_clear(a);
     *a = fresh;
     return ACME_OK;

@@ -681,6 +681,8 @@ static char **pebble_env(const pebble_options *o)
         env = g_environ_unsetenv(env, ours[i]);
     /* Validation without Pebble's random 0-15 s sleep. */
     env = g_environ_setenv(env, "PEBBLE_VA_NOSLEEP", "1", TRUE);
+    if (o->always_valid)
+        env = g_environ_setenv(env, "PEBBLE_VA_ALWAYS_VALID", "1", TRUE);
     if (o->nonce_reject >= 0) {
         g_snprintf(num, sizeof(num), "%d", o->nonce_reject);
         env = g_environ_setenv(env, "PEBBLE_WFE_NONCEREJECT", num, TRUE);

@@ -46,9 +46,11 @@ typedef struct pebble_options {
     /* challtestsrv answers http-01 and tls-alpn-01 on Pebble's httpPort and
      * tlsPort (for the test responders); false leaves the ports free */
     bool responders;
+    /* PEBBLE_VA_ALWAYS_VALID=1: every challenge is valid without validation */
+    bool always_valid;
 } pebble_options;
 
-#define PEBBLE_OPTIONS_INIT { false, -1, -1, -1, -1, true }
+#define PEBBLE_OPTIONS_INIT { false, -1, -1, -1, -1, true, false }
 
 typedef struct pebble {
     char *tmpdir;            /* removed by pebble_stop() */
