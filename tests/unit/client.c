@@ -105,7 +105,6 @@ typedef struct ca {
     bool valid_lists_one;       /* a valid authorization lists only http-01, as Pebble does */
     bool wildcard;
     const char *ari_body;
-    bool prune_valid;           /* a valid authorization lists only its passed challenge */
     bool key_change_fails;      /* answer keyChange with serverInternal, as Pebble does */
     bool lookup_finds_none;     /* onlyReturnExisting finds no account */
 
@@ -225,28 +224,25 @@ static const char *order_json(ca *c)
 
 static const char *authz_json(ca *c, int i)
 {
-    bool prune = c->prune_valid && authz_valid(c, i);
     const char *status = authz_valid(c, i) ? "valid"
                          : c->responded[i] ? "invalid" : "pending";
     const char *token = i == 0 && c->bad_token ? c->bad_token : "tok_en-0123456789abcdef";
     const char *cherr = c->responded[i] && c->challenge_fails
         ? ",\"error\":{\"type\":\"" URN "connection\",\"detail\":\"connection refused\"}"
         : "";
-    const char *dns = prune ? ""
-        : mockhttp_strdup(c->m, ",{\"type\":\"dns-01\",\"url\":\"%s/chall/%d/dns\","
-                                "\"status\":\"pending\",\"token\":\"%s\"}", c->base, i, token);
 
     return mockhttp_strdup(
         c->m,
         "{\"status\":\"%s\",\"expires\":\"2030-01-01T00:00:00Z\","
         "\"identifier\":{\"type\":\"dns\",\"value\":\"%s\"},%s"
         "\"challenges\":["
-        "{\"type\":\"http-01\",\"url\":\"%s/chall/%d/http\",\"status\":\"%s\",\"token\":\"%s\"%s}"
-        "%s]}",
+        "{\"type\":\"http-01\",\"url\":\"%s/chall/%d/http\",\"status\":\"%s\",\"token\":\"%s\"%s},"
+        "{\"type\":\"dns-01\",\"url\":\"%s/chall/%d/dns\",\"status\":\"pending\","
+        "\"token\":\"%s\"}]}",
         status, i == 0 ? "example.org" : "www.example.org",
         c->wildcard ? "\"wildcard\":true," : "", c->base, i,
         c->responded[i] ? (c->challenge_fails ? "invalid" : "valid") : "pending", token, cherr,
-        dns);
+        c->base, i, token);
 }
 
 /* RFC 8555 §7.1.4 lets a valid authorization list only the challenge that
@@ -1220,7 +1216,7 @@ static acme_authorization *get_authz(Fixture *f, int i, int expect, acme_error *
 
 static void test_authz_get(Fixture *f, gconstpointer data)
 {
-    const acme_challenge *ch, *dns;
+    const acme_challenge *ch;
     acme_authorization *a;
     acme_error *err = NULL;
 
@@ -1246,8 +1242,6 @@ static void test_authz_get(Fixture *f, gconstpointer data)
     g_assert_null(acme_challenge_error(ch));
 
     /* Respond: POST {} (§7.5.1), then poll until valid. */
-    dns = ch;
-    KNOB(f, prune_valid, true);
     ch = acme_authorization_find_challenge(a, "http-01");
     g_assert_cmpint(acme_challenge_respond(f->client, ch, &err), ==, ACME_OK);
     {
@@ -1261,16 +1255,9 @@ static void test_authz_get(Fixture *f, gconstpointer data)
     }
     g_assert_cmpint(acme_authorization_poll(a, f->client, 0, &err), ==, ACME_OK);
     g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_VALID);
-    /* The challenge pointers taken before the poll are still good: the
-     * one listed again is current, the one the CA dropped (as Pebble does
-     * once an authorization is valid) keeps its last state. */
+    /* The challenge pointer taken before the poll is still good, and current. */
     g_assert_true(ch == acme_authorization_find_challenge(a, "http-01"));
     g_assert_cmpint(acme_challenge_status(ch), ==, ACME_STATUS_VALID);
-    g_assert_cmpstr(acme_challenge_token(ch), ==, "tok_en-0123456789abcdef");
-    g_assert_cmpuint(acme_authorization_challenge_count(a), ==, 1);
-    g_assert_null(acme_authorization_find_challenge(a, "dns-01"));
-    g_assert_cmpstr(acme_challenge_type(dns), ==, "dns-01");
-    g_assert_cmpint(acme_challenge_status(dns), ==, ACME_STATUS_PENDING);
 
     g_assert_cmpint(acme_authorization_deactivate(a, f->client, &err), ==, ACME_OK);
     g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_DEACTIVATED);
@@ -1304,9 +1291,12 @@ static void test_authz_poll_shrinks(Fixture *f, gconstpointer data)
     g_assert_cmpstr(acme_challenge_token(http), ==, "tok_en-0123456789abcdef");
     g_assert_cmpstr(acme_challenge_type(dns), ==, "dns-01");
     g_assert_cmpint(acme_challenge_status(dns), ==, ACME_STATUS_PENDING);
+    /* The challenge still listed keeps its object, so it stays current. */
+    g_assert_true(http == acme_authorization_find_challenge(a, "http-01"));
     /* A second poll retires nothing twice. */
     g_assert_cmpint(acme_authorization_poll(a, f->client, 0, &err), ==, ACME_OK);
     g_assert_cmpstr(acme_challenge_url(http), !=, NULL);
+    g_assert_true(http == acme_authorization_find_challenge(a, "http-01"));
     g_assert_null(err);
     acme_authorization_free(a);
 }
