@@ -126,6 +126,10 @@ struct acme_dns_provider {
         char *fqdn, *value, *handle;
     } *handles;
     size_t nhandles;
+
+    /* The provider's zone list, reused for ZONE_CACHE_S; guarded by lock. */
+    acme_dns_zone_list zones;
+    int64_t zones_at;                   /* monotonic seconds; 0: never listed */
 };
 
 /* Hold and drop references (for responders). */

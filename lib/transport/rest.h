@@ -76,11 +76,11 @@ void acme__rest_free(acme__rest *r);
  * Transfer failures: ACME_E_NETWORK, ACME_E_TLS, ACME_E_TIMEOUT,
  * ACME_E_CANCELLED, ACME_E_PROTOCOL (too big), ACME_E_INVALID (bad URL).
  */
-int acme__rest_request(acme__rest_response *resp, acme__rest *r, const acme__rest_request *req,
+int acme__rest_send(acme__rest_response *resp, acme__rest *r, const acme__rest_request *req,
                        acme_error **err);
 
 /*
- * Map an error status to an error as acme__rest_request() does (exposed
+ * Map an error status to an error as acme__rest_send() does (exposed
  * for tests and for providers that report errors in 2xx bodies).
  */
 int acme__rest_status_error(acme_error **err, const acme__rest_request *req,
