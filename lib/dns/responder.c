@@ -273,6 +273,22 @@ static int check_propagation(dns01 *d, const char *fqdn, const char *zone, const
 
 /* ---- the responder ---- */
 
+/* RFC 8555 §8.1: token "." base64url(JWK thumbprint), both base64url. */
+static bool keyauth_ok(const char *ka)
+{
+    const char *dot = strchr(ka, '.');
+    char *token;
+    bool ok;
+
+    if (!dot || strchr(dot + 1, '.') || !acme__is_b64url(dot + 1))
+        return false;
+    if (!(token = acme__strndup(ka, (size_t)(dot - ka))))
+        return false;
+    ok = acme__is_b64url(token);
+    free(token);
+    return ok;
+}
+
 static int dns01_start(void *self, const char *name, const acme_challenge *ch,
                        const char *key_authorization, acme_error **err)
 {
@@ -289,6 +305,10 @@ static int dns01_start(void *self, const char *name, const acme_challenge *ch,
         name += 2;
     if ((rc = acme__dns_name_normalize(&norm, name, err)) < 0)
         return rc;
+    if (!keyauth_ok(key_authorization)) {
+        rc = acme_error_set(err, ACME_E_INVALID, _("malformed key authorization"));
+        goto out;
+    }
     if ((rc = acme_dns01_txt_value(&value, key_authorization, err)) < 0)
         goto out;
     if (!(fqdn = acme__asprintf("%s.%s", ACME_DNS01_LABEL, norm)) ||
