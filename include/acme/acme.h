@@ -17,5 +17,6 @@
 #include <acme/store.h>
 #include <acme/http01.h>
 #include <acme/tlsalpn01.h>
+#include <acme/dns.h>
 
 #endif /* ACME_ACME_H */
