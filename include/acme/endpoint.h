@@ -227,7 +227,8 @@ typedef struct acme_endpoint_options {
     acme_log_level log_level;         /**< 0: ACME_LOG_NOTICE */
 } acme_endpoint_options;
 
-#define ACME_ENDPOINT_OPTIONS_INIT { ACME_ENDPOINT_OPTIONS_VERSION }
+#define ACME_ENDPOINT_OPTIONS_INIT \
+    { ACME_ENDPOINT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Make an endpoint over @p opts->store.  Nothing listens yet.

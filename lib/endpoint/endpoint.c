@@ -210,8 +210,9 @@ static int session_name(char **out, const acme_endpoint *ep, gnutls_session_t se
             return ACME_E_NOTFOUND;
         return (*out = acme__strdup(ep->default_name)) ? ACME_OK : ACME_E_NOMEM;
     }
-    /* Too long for a host name, not a host name, or not a valid one. */
-    if (ret < 0 || type != GNUTLS_NAME_DNS || memchr(sni, '\0', len) != sni + len)
+    /* Too long for a host name, not a host name, one with a NUL in it,
+     * or not a valid one. */
+    if (ret < 0 || type != GNUTLS_NAME_DNS || strlen(sni) != len)
         return ACME_E_NOTFOUND;
     return acme_name_normalize(out, sni, NULL) < 0 ? ACME_E_NOTFOUND : ACME_OK;
 }
