@@ -346,10 +346,11 @@ ACME_EXTERN bool acme_authorization_wildcard(const acme_authorization *authz);
 ACME_EXTERN time_t acme_authorization_expires(const acme_authorization *authz);
 ACME_EXTERN size_t acme_authorization_challenge_count(const acme_authorization *authz);
 /**
- * Challenge @p i; borrowed from the authorization.  It stays valid (and
- * shows the new state) across acme_authorization_poll() and
- * acme_authorization_deactivate() as long as the CA lists the same
- * challenges; it ends with acme_authorization_free().
+ * Challenge @p i; borrowed from the authorization until
+ * acme_authorization_free().  It stays valid across
+ * acme_authorization_poll() and acme_authorization_deactivate(): it shows
+ * the new state while the CA lists it, its last state once the CA drops it
+ * (CAs list only the passed challenge of a valid authorization).
  */
 ACME_EXTERN const acme_challenge *acme_authorization_challenge(const acme_authorization *authz,
                                                               size_t i);

@@ -12,43 +12,31 @@
 
 #define NOMEM(err) acme_error_set((err), ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM))
 
-static void challenges_free(acme_challenge *ch, size_t n)
+static void challenge_clear(acme_challenge *c)
+{
+    free(c->type);
+    free(c->url);
+    free(c->token);
+    acme_error_free(c->error);
+    memset(c, 0, sizeof(*c));
+}
+
+static void challenges_free(acme_challenge **v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free(ch[i].type);
-        free(ch[i].url);
-        free(ch[i].token);
-        acme_error_free(ch[i].error);
+        if (v[i])
+            challenge_clear(v[i]);
+        free(v[i]);
     }
-    free(ch);
-}
-
-static void retired_free(struct acme__retired_challenges *r)
-{
-    while (r) {
-        struct acme__retired_challenges *next = r->next;
-
-        challenges_free(r->ch, r->nch);
-        free(r);
-        r = next;
-    }
-}
-
-/* Frees everything but the retired challenge arrays (see take_authz). */
-static void authz_clear_current(acme_authorization *a)
-{
-    free(a->url);
-    free(a->id_value);
-    challenges_free(a->ch, a->nch);
-    a->url = a->id_value = NULL;
-    a->ch = NULL;
-    a->nch = 0;
+    free(v);
 }
 
 static void authz_clear(acme_authorization *a)
 {
-    authz_clear_current(a);
-    retired_free(a->retired);
+    free(a->url);
+    free(a->id_value);
+    challenges_free(a->ch, a->nch);
+    challenges_free(a->retired, a->nretired);
     memset(a, 0, sizeof(*a));
 }
 
@@ -132,7 +120,11 @@ static int parse_authz(acme_authorization *a, const acme__response *resp, acme_e
     }
     for (size_t i = 0; i < n; i++) {
         a->nch = i + 1;
-        if ((rc = parse_challenge(&a->ch[i], json_object_array_get_idx(chs, i), err)) < 0)
+        if (!(a->ch[i] = calloc(1, sizeof(*a->ch[i])))) {
+            rc = NOMEM(err);
+            goto out;
+        }
+        if ((rc = parse_challenge(a->ch[i], json_object_array_get_idx(chs, i), err)) < 0)
             goto out;
     }
     rc = ACME_OK;
@@ -143,54 +135,42 @@ out:
 
 /*
  * Applications hold challenge pointers while they poll (a responder is
- * given one and stopped with it later).  When the CA lists the same
- * challenges again, the fresh contents go into the old array, so those
- * pointers stay valid and see the new status.  When the list changed shape
- * (RFC 8555 §7.1.4 lets a valid authorization list only the challenge that
- * passed), each old challenge takes the status and error of its namesake
- * (same URL) and the old array is retired: kept, not freed, until the
- * authorization is.
+ * given one and stopped with it later), and CAs list fewer challenges once
+ * an authorization is valid (Pebble and Boulder keep only the one that
+ * passed).  So a challenge the CA lists again keeps its object, with the
+ * fresh contents, and one it no longer lists is retired, not freed, until
+ * the authorization is freed.
  */
-static int keep_challenges(acme_authorization *old, acme_authorization *fresh, acme_error **err)
+static int keep_challenges(acme_authorization *old, acme_authorization *fresh)
 {
-    struct acme__retired_challenges *r;
-    acme_challenge *arr;
-    bool same = old->nch == fresh->nch;
+    acme_challenge **ret;
+    size_t cap = old->nretired + old->nch;
 
-    if (!old->ch)
-        return ACME_OK;
-    for (size_t i = 0; same && i < old->nch; i++)
-        if (strcmp(old->ch[i].url, fresh->ch[i].url) != 0 ||
-            strcmp(old->ch[i].type, fresh->ch[i].type) != 0)
-            same = false;
-    if (same) {
-        for (size_t i = 0; i < old->nch; i++) {
-            acme_challenge tmp = old->ch[i];
+    if (!(ret = realloc(old->retired, (cap ? cap : 1) * sizeof(*ret))))
+        return ACME_E_NOMEM;
+    old->retired = ret;
+    for (size_t i = 0; i < fresh->nch; i++)
+        for (size_t j = 0; j < old->nch; j++) {
+            acme_challenge *keep = old->ch[j];
 
-            old->ch[i] = fresh->ch[i];
-            fresh->ch[i] = tmp;
+            if (!keep || strcmp(keep->url, fresh->ch[i]->url) != 0)
+                continue;
+            challenge_clear(keep);
+            *keep = *fresh->ch[i];
+            free(fresh->ch[i]);
+            fresh->ch[i] = keep;
+            old->ch[j] = NULL;
+            break;
         }
-        arr = old->ch;
-        old->ch = fresh->ch;
-        fresh->ch = arr;
-        return ACME_OK;
-    }
-    if (!(r = calloc(1, sizeof(*r))))
-        return NOMEM(err);
-    for (size_t i = 0; i < old->nch; i++)
-        for (size_t j = 0; j < fresh->nch; j++)
-            if (strcmp(old->ch[i].url, fresh->ch[j].url) == 0) {
-                old->ch[i].status = fresh->ch[j].status;
-                acme_error_free(old->ch[i].error);
-                old->ch[i].error = acme_error_copy(fresh->ch[j].error);
-                break;
-            }
-    r->ch = old->ch;
-    r->nch = old->nch;
-    r->next = old->retired;
-    old->retired = r;
-    old->ch = NULL;
-    old->nch = 0;
+    for (size_t j = 0; j < old->nch; j++)
+        if (old->ch[j]) {
+            old->retired[old->nretired++] = old->ch[j];
+            old->ch[j] = NULL;
+        }
+    fresh->retired = old->retired;
+    fresh->nretired = old->nretired;
+    old->retired = NULL;
+    old->nretired = 0;
     return ACME_OK;
 }
 
@@ -206,12 +186,11 @@ static int take_authz(acme_authorization *a, const acme__response *resp, const c
         authz_clear(&fresh);
         return rc;
     }
-    if ((rc = keep_challenges(a, &fresh, err)) < 0) {
+    if (keep_challenges(a, &fresh) < 0) {
         authz_clear(&fresh);
-        return rc;
+        return NOMEM(err);
     }
-    fresh.retired = a->retired;
-    authz_clear_current(a);
+    authz_clear(a);
     *a = fresh;
     return ACME_OK;
 }
@@ -282,7 +261,7 @@ size_t acme_authorization_challenge_count(const acme_authorization *authz)
 
 const acme_challenge *acme_authorization_challenge(const acme_authorization *authz, size_t i)
 {
-    return authz && i < authz->nch ? &authz->ch[i] : NULL;
+    return authz && i < authz->nch ? authz->ch[i] : NULL;
 }
 
 const acme_challenge *acme_authorization_find_challenge(const acme_authorization *authz,
@@ -291,8 +270,8 @@ const acme_challenge *acme_authorization_find_challenge(const acme_authorization
     if (!authz || !type)
         return NULL;
     for (size_t i = 0; i < authz->nch; i++)
-        if (strcmp(authz->ch[i].type, type) == 0)
-            return &authz->ch[i];
+        if (strcmp(authz->ch[i]->type, type) == 0)
+            return authz->ch[i];
     return NULL;
 }
 
@@ -304,14 +283,14 @@ static int authz_failed(const acme_authorization *a, acme_error **err)
     for (size_t i = 0; i < a->nch; i++) {
         acme_error *e;
 
-        if (!a->ch[i].error || !(e = acme_error_copy(a->ch[i].error)))
+        if (!a->ch[i]->error || !(e = acme_error_copy(a->ch[i]->error)))
             continue;
         e->code = ACME_E_REJECTED;
         e->retryable = false;
         acme__error_give(err, e);
         return acme__error_prefix(err, ACME_E_REJECTED, _("authorization for %s%s is %s (%s)"),
                                   a->wildcard ? "*." : "", a->id.value,
-                                  acme_status_string(a->status), a->ch[i].type);
+                                  acme_status_string(a->status), a->ch[i]->type);
     }
     return acme_error_set(err, ACME_E_REJECTED, _("authorization for %s%s is %s"),
                           a->wildcard ? "*." : "", a->id.value, acme_status_string(a->status));

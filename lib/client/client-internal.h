@@ -93,20 +93,11 @@ struct acme_authorization {
     char *id_value;
     bool wildcard;
     time_t expires;
-    acme_challenge *ch;
+    acme_challenge **ch;         /* each allocated alone: pointers outlive refreshes */
     size_t nch;
+    acme_challenge **retired;    /* challenges the CA stopped listing, kept until free */
+    size_t nretired;
     int64_t retry_after;
-    /* Challenge arrays replaced by a poll whose list changed shape (a valid
-     * authorization may list only the challenge that passed).  They live
-     * until the authorization is freed, so no challenge pointer an
-     * application holds ever dangles. */
-    struct acme__retired_challenges *retired;
-};
-
-struct acme__retired_challenges {
-    acme_challenge *ch;
-    size_t nch;
-    struct acme__retired_challenges *next;
 };
 
 struct acme_renewal_info {

@@ -168,7 +168,38 @@ static bool chain_verifies(const char *chain_pem, const char *root_pem)
     g_assert_cmpint(gnutls_x509_trust_list_init(&tl, 0), ==, 0);
     g_assert_cmpint(gnutls_x509_trust_list_add_trust_mem(tl, &r, NULL, GNUTLS_X509_FMT_PEM, 0, 0),
                     ==, 1);
-    g_assert_cmpint(gnutls_x509_trust_list_verify_crt(tl, certs, n, 0, &voutput, NULL), ==, 0);
+    /*
+     * Signatures and trust only: Pebble stamps notBefore with its own
+     * second, which may be ahead of ours by a fraction, so GnuTLS's time
+     * check would fail now and then.  Validity is checked below with a
+     * few seconds' allowance.
+     */
+    g_assert_cmpint(gnutls_x509_trust_list_verify_crt(tl, certs, n,
+                                                      GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+                                                          GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
+                                                      &voutput, NULL),
+                    ==, 0);
+    for (i = 0; i < n; i++) {
+        time_t now = time(NULL);
+
+        g_assert_cmpint(gnutls_x509_crt_get_activation_time(certs[i]), <=, now + 5);
+        g_assert_cmpint(gnutls_x509_crt_get_expiration_time(certs[i]), >, now);
+    }
+    if (voutput != 0) {
+        gnutls_datum_t why = { NULL, 0 };
+
+        gnutls_certificate_verification_status_print(voutput, GNUTLS_CRT_X509, &why, 0);
+        g_test_message("chain does not verify (status 0x%x): %s", voutput,
+                       why.data ? (const char *)why.data : "?");
+        for (i = 0; i < n; i++) {
+            gnutls_datum_t info = { NULL, 0 };
+
+            if (gnutls_x509_crt_print(certs[i], GNUTLS_CRT_PRINT_ONELINE, &info) == 0)
+                g_test_message("  [%u] %s", i, (const char *)info.data);
+            gnutls_free(info.data);
+        }
+        gnutls_free(why.data);
+    }
     gnutls_x509_trust_list_deinit(tl, 1);
     for (i = 0; i < n; i++)
         gnutls_x509_crt_deinit(certs[i]);
