@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <json-c/json.h>
 
 #include <acme/acme.h>
@@ -1252,12 +1253,917 @@ static void test_r53_responder(void)
     mockr53_free(mr);
 }
 
+/* ================================================================== */
+/* JWT (for Google's service-account flow)                             */
+/* ================================================================== */
+
+/* One RSA key for every Google test (generating is slow). */
+static acme_key *sa_key;
+static char *sa_pem;
+
+/* Verify a compact JWS with the public half of @p key; the decoded header and claims out. */
+static bool jwt_verify(const char *jwt, const acme_key *key, char **header, char **claims)
+{
+    char **parts = g_strsplit(jwt, ".", -1);
+    unsigned char *h = NULL, *c = NULL, *sig = NULL;
+    size_t hl = 0, cl = 0, sl = 0;
+    bool ok = false;
+
+    *header = *claims = NULL;
+    if (g_strv_length(parts) == 3 && (h = acme__b64url_decode(parts[0], strlen(parts[0]), &hl)) &&
+        (c = acme__b64url_decode(parts[1], strlen(parts[1]), &cl)) &&
+        (sig = acme__b64url_decode(parts[2], strlen(parts[2]), &sl)) &&
+        /* RFC 7515: base64url without padding */
+        !strchr(jwt, '=')) {
+        char *input = g_strdup_printf("%s.%s", parts[0], parts[1]);
+        gnutls_datum_t data = { (unsigned char *)input, (unsigned int)strlen(input) };
+        gnutls_datum_t sd = { sig, (unsigned int)sl };
+
+        ok = gnutls_pubkey_verify_data2(key->pub, GNUTLS_SIGN_RSA_SHA256, 0, &data, &sd) >= 0;
+        g_free(input);
+        *header = g_strndup((const char *)h, hl);
+        *claims = g_strndup((const char *)c, cl);
+    }
+    free(h);
+    free(c);
+    free(sig);
+    g_strfreev(parts);
+    return ok;
+}
+
+static void test_jwt(void)
+{
+    acme_key *ec = NULL;
+    acme_error *err = NULL;
+    char *jwt = NULL, *h, *c, **parts;
+
+    expect(acme__jwt_sign(&jwt, sa_key, "kid-1", "{\"iss\":\"a\",\"n\":1}", &err), &err, ACME_OK);
+    g_assert_true(jwt_verify(jwt, sa_key, &h, &c));
+    g_assert_cmpstr(h, ==, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"kid-1\"}");
+    g_assert_cmpstr(c, ==, "{\"iss\":\"a\",\"n\":1}");
+    g_free(h);
+    g_free(c);
+    /* A changed claim no longer verifies. */
+    parts = g_strsplit(jwt, ".", -1);
+    {
+        char *forged_claims = acme__b64url_encode("{\"iss\":\"b\",\"n\":1}", 18);
+        char *forged = g_strdup_printf("%s.%s.%s", parts[0], forged_claims, parts[2]);
+
+        g_assert_false(jwt_verify(forged, sa_key, &h, &c));
+        g_free(h);
+        g_free(c);
+        g_free(forged);
+        free(forged_claims);
+    }
+    g_strfreev(parts);
+    free(jwt);
+
+    /* No kid; a kid that needs JSON escaping. */
+    expect(acme__jwt_sign(&jwt, sa_key, NULL, "{}", &err), &err, ACME_OK);
+    g_assert_true(jwt_verify(jwt, sa_key, &h, &c));
+    g_assert_cmpstr(h, ==, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}");
+    g_free(h);
+    g_free(c);
+    free(jwt);
+    expect(acme__jwt_sign(&jwt, sa_key, "a\"b", "{}", &err), &err, ACME_OK);
+    g_assert_true(jwt_verify(jwt, sa_key, &h, &c));
+    g_assert_cmpstr(h, ==, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"a\\\"b\"}");
+    g_free(h);
+    g_free(c);
+    free(jwt);
+
+    /* EC keys sign ES256. */
+    expect(acme_key_generate(&ec, ACME_KEY_EC_P256, &err), &err, ACME_OK);
+    expect(acme__jwt_sign(&jwt, ec, NULL, "{}", &err), &err, ACME_OK);
+    parts = g_strsplit(jwt, ".", -1);
+    {
+        size_t n = 0;
+        unsigned char *hd = acme__b64url_decode(parts[0], strlen(parts[0]), &n);
+
+        g_assert_cmpmem(hd, n, "{\"alg\":\"ES256\",\"typ\":\"JWT\"}", 27);
+        free(hd);
+    }
+    g_strfreev(parts);
+    free(jwt);
+    acme_key_free(ec);
+
+    expect(acme__jwt_sign(&jwt, NULL, NULL, "{}", &err), &err, ACME_E_INVALID);
+    clear(&err);
+    expect(acme__jwt_sign(&jwt, sa_key, NULL, NULL, &err), &err, ACME_E_INVALID);
+    clear(&err);
+}
+
+/* ================================================================== */
+/* Google Cloud DNS: a mock of the token endpoint and the DNS API     */
+/* ================================================================== */
+
+#define GCP_EMAIL "dns-editor@manhattan.iam.gserviceaccount.com"
+#define GCP_PROJECT "manhattan"
+#define GCP_API "/dns/v1/projects/" GCP_PROJECT
+#define GCP_SCOPE "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
+
+typedef struct gcpzone {
+    const char *name, *dns_name, *visibility;
+} gcpzone;
+
+static const gcpzone gcp_zones[] = {
+    { "example-com", "example.com.", "public" },
+    { "example-com-private", "example.com.", "private" },
+    { "sub-example-com", "sub.example.com.", "public" },
+    { "example-org", "example.org.", "public" },
+};
+
+typedef struct mockgcp {
+    mockhttp *m;
+    GMutex lock;
+    char *token_uri;
+    GHashTable *sets;           /* "zone name" -> json_object rrset (one name per test) */
+    GHashTable *changes;        /* "zone/id" -> polls left */
+    unsigned int next_change;
+    unsigned int pending_polls;
+    unsigned int tokens;        /* tokens issued */
+    char *token;                /* the valid one */
+    bool token_fail;            /* the token endpoint refuses the grant */
+    bool revoke;                /* the next API call finds the token revoked */
+    unsigned int fault_status;
+    const char *fault_body, *fault_headers;
+    GString *problems;
+} mockgcp;
+
+static void gproblem(mockgcp *mg, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void gproblem(mockgcp *mg, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_string_append_vprintf(mg->problems, fmt, ap);
+    g_string_append_c(mg->problems, '\n');
+    va_end(ap);
+}
+
+static void gcp_err(mockgcp *mg, mockhttp_response *out, unsigned int status, const char *reason,
+                    const char *st, const char *msg)
+{
+    out->status = status;
+    out->content_type = "application/json; charset=UTF-8";
+    out->body = mockhttp_strdup(mg->m,
+                                "{\"error\": {\"code\": %u, \"message\": \"%s\", \"errors\": "
+                                "[{\"message\": \"%s\", \"domain\": \"global\", \"reason\": "
+                                "\"%s\"}], \"status\": \"%s\"}}",
+                                status, msg, msg, reason, st);
+}
+
+static json_object *json_member(json_object *o, const char *k)
+{
+    json_object *v = NULL;
+
+    return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+/* The token endpoint: a form with the JWT bearer grant; the JWT verified field by field. */
+static void gcp_token(mockgcp *mg, const mockhttp_request *req, mockhttp_response *out)
+{
+    const char *ct = mockhttp_request_header(req, "Content-Type");
+    const char *prefix = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
+                         "&assertion=";
+    char *h = NULL, *c = NULL;
+    json_object *claims = NULL;
+    bool ok;
+
+    if (g_strcmp0(ct, "application/x-www-form-urlencoded") != 0)
+        gproblem(mg, "token Content-Type %s", ct ? ct : "(none)");
+    if (strcmp(req->method, "POST") != 0 || !g_str_has_prefix(req->body, prefix)) {
+        gproblem(mg, "token request %s %.60s", req->method, req->body);
+        out->status = 400;
+        out->body = "{\"error\":\"unsupported_grant_type\"}";
+        return;
+    }
+    ok = jwt_verify(req->body + strlen(prefix), sa_key, &h, &c);
+    if (ok && strcmp(h, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"kid-0001\"}") != 0)
+        gproblem(mg, "JWT header %s", h);
+    if (ok && (claims = json_tokener_parse(c))) {
+        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+        gint64 iat = json_object_get_int64(json_member(claims, "iat"));
+        gint64 exp = json_object_get_int64(json_member(claims, "exp"));
+
+        if (g_strcmp0(json_object_get_string(json_member(claims, "iss")), GCP_EMAIL) ||
+            g_strcmp0(json_object_get_string(json_member(claims, "scope")), GCP_SCOPE) ||
+            g_strcmp0(json_object_get_string(json_member(claims, "aud")), mg->token_uri) ||
+            exp - iat != 3600 || iat < now - 300 || iat > now + 300)
+            gproblem(mg, "JWT claims %s", c);
+        json_object_put(claims);
+    } else if (ok) {
+        gproblem(mg, "JWT claims not JSON: %s", c);
+    }
+    g_free(h);
+    g_free(c);
+    out->content_type = "application/json";
+    if (!ok || mg->token_fail) {
+        out->status = 400;
+        out->body = "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid JWT Signature.\"}";
+        return;
+    }
+    mg->tokens++;
+    g_free(mg->token);
+    mg->token = g_strdup_printf("ya29.mock-token-%u", mg->tokens);
+    out->body = mockhttp_strdup(mg->m,
+                                "{\"access_token\":\"%s\",\"expires_in\":3599,"
+                                "\"token_type\":\"Bearer\"}",
+                                mg->token);
+}
+
+static const gcpzone *gcp_zone(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(gcp_zones); i++)
+        if (strcmp(gcp_zones[i].name, name) == 0)
+            return &gcp_zones[i];
+    return NULL;
+}
+
+static char *gcp_zone_json(const gcpzone *z)
+{
+    return g_strdup_printf("{\"kind\": \"dns#managedZone\", \"name\": \"%s\", \"dnsName\": \"%s\", "
+                           "\"id\": \"12345\", \"visibility\": \"%s\", \"nameServers\": "
+                           "[\"ns-cloud-a1.googledomains.com.\"]}",
+                           z->name, z->dns_name, z->visibility);
+}
+
+static void gcp_list_zones(mockgcp *mg, const mockhttp_request *req, mockhttp_response *out)
+{
+    const char *page = mockhttp_request_query(req, "pageToken");
+    size_t i = page ? (size_t)g_ascii_strtoull(page + strlen("page-"), NULL, 10) : 0;
+    GString *s = g_string_new("{\"kind\": \"dns#managedZonesListResponse\", \"managedZones\": [");
+
+    if (page && (!g_str_has_prefix(page, "page-") || i >= G_N_ELEMENTS(gcp_zones)))
+        gproblem(mg, "pageToken %s", page);
+    if (g_strcmp0(mockhttp_request_query(req, "maxResults"), "100") != 0)
+        gproblem(mg, "maxResults missing");
+    if (i < G_N_ELEMENTS(gcp_zones)) {
+        char *z = gcp_zone_json(&gcp_zones[i]);
+
+        g_string_append(s, z);
+        g_free(z);
+    }
+    g_string_append(s, "]");
+    /* Tiny pages: one zone each. */
+    if (i + 1 < G_N_ELEMENTS(gcp_zones))
+        g_string_append_printf(s, ", \"nextPageToken\": \"page-%zu\"", i + 1);
+    g_string_append(s, "}");
+    out->content_type = "application/json";
+    out->body = mockhttp_strdup(mg->m, "%s", s->str);
+    g_string_free(s, TRUE);
+}
+
+static bool rrset_equal(json_object *a, json_object *b)
+{
+    return a && b && json_object_equal(json_member(a, "name"), json_member(b, "name")) &&
+           json_object_equal(json_member(a, "type"), json_member(b, "type")) &&
+           json_object_equal(json_member(a, "ttl"), json_member(b, "ttl")) &&
+           json_object_equal(json_member(a, "rrdatas"), json_member(b, "rrdatas"));
+}
+
+/* changes.create: deletions must match exactly (412), additions must not collide (409). */
+static void gcp_change(mockgcp *mg, const char *zone, const mockhttp_request *req,
+                       mockhttp_response *out)
+{
+    json_object *body = json_tokener_parse(req->body), *dels, *adds;
+    json_object *cur = g_hash_table_lookup(mg->sets, zone);
+    bool deleted = false;
+
+    if (g_strcmp0(mockhttp_request_header(req, "Content-Type"), "application/json") != 0)
+        gproblem(mg, "change Content-Type");
+    if (!body) {
+        gcp_err(mg, out, 400, "parseError", "INVALID_ARGUMENT", "Parse Error");
+        return;
+    }
+    dels = json_member(body, "deletions");
+    adds = json_member(body, "additions");
+    for (size_t i = 0; dels && i < json_object_array_length(dels); i++) {
+        json_object *d = json_object_array_get_idx(dels, i);
+
+        if (!cur) {
+            gcp_err(mg, out, 404, "notFound", "NOT_FOUND",
+                    "The 'entity.change.deletions[0]' resource named 'x' does not exist.");
+            goto out;
+        }
+        if (!rrset_equal(d, cur)) {
+            gcp_err(mg, out, 412, "conditionNotMet", "FAILED_PRECONDITION",
+                    "Precondition not met for 'entity.change.deletions[0]'");
+            goto out;
+        }
+        deleted = true;
+    }
+    if (adds && cur && !deleted) {
+        gcp_err(mg, out, 409, "alreadyExists", "ALREADY_EXISTS",
+                "The resource 'entity.change.additions[0]' already exists");
+        goto out;
+    }
+    for (size_t i = 0; adds && i < json_object_array_length(adds); i++) {
+        json_object *a = json_object_array_get_idx(adds, i), *d = json_member(a, "rrdatas");
+
+        for (size_t j = 0; d && j < json_object_array_length(d); j++)
+            if (json_object_get_string(json_object_array_get_idx(d, j))[0] != '"')
+                gproblem(mg, "unquoted rrdata");
+    }
+    if (deleted)
+        g_hash_table_remove(mg->sets, zone);
+    if (adds && json_object_array_length(adds))
+        g_hash_table_insert(mg->sets, g_strdup(zone),
+                            json_object_get(json_object_array_get_idx(adds, 0)));
+    mg->next_change++;
+    g_hash_table_insert(mg->changes, g_strdup_printf("%s/%u", zone, mg->next_change),
+                        GUINT_TO_POINTER(mg->pending_polls));
+    out->content_type = "application/json";
+    out->body = mockhttp_strdup(mg->m,
+                                "{\"kind\": \"dns#change\", \"id\": \"%u\", \"status\": \"%s\", "
+                                "\"startTime\": \"2024-01-01T00:00:00.000Z\"}",
+                                mg->next_change, mg->pending_polls ? "pending" : "done");
+out:
+    json_object_put(body);
+}
+
+static void gcp_handler(void *userdata, const mockhttp_request *req, mockhttp_response *out)
+{
+    mockgcp *mg = userdata;
+    const char *auth = mockhttp_request_header(req, "Authorization");
+    char *want = NULL, **seg = NULL;
+    size_t n;
+
+    g_mutex_lock(&mg->lock);
+    if (strcmp(req->path, "/token") == 0) {
+        gcp_token(mg, req, out);
+        goto out;
+    }
+    want = g_strdup_printf("Bearer %s", mg->token ? mg->token : "-");
+    if (g_strcmp0(mockhttp_request_header(req, "Accept"), "application/json") != 0)
+        gproblem(mg, "Accept header on %s", req->path);
+    if (!auth || strcmp(auth, want) != 0 || mg->revoke) {
+        mg->revoke = false;
+        g_free(mg->token);
+        mg->token = NULL;
+        gcp_err(mg, out, 401, "authError", "UNAUTHENTICATED",
+                "Request had invalid authentication credentials.");
+        goto out;
+    }
+    if (mg->fault_status) {
+        out->status = mg->fault_status;
+        out->content_type = "application/json";
+        out->headers = mg->fault_headers;
+        out->body = mg->fault_body;
+        mg->fault_status = 0;
+        goto out;
+    }
+    if (!g_str_has_prefix(req->path, GCP_API "/")) {
+        gcp_err(mg, out, 404, "notFound", "NOT_FOUND", "no such project");
+        goto out;
+    }
+    seg = g_strsplit(req->path + strlen(GCP_API "/"), "/", -1);
+    n = g_strv_length(seg);
+    if (strcmp(seg[0], "managedZones") != 0) {
+        gcp_err(mg, out, 404, "notFound", "NOT_FOUND", "no such collection");
+    } else if (n == 1 && !strcmp(req->method, "GET")) {
+        gcp_list_zones(mg, req, out);
+    } else if (n >= 2 && !gcp_zone(seg[1])) {
+        gcp_err(mg, out, 404, "notFound", "NOT_FOUND", "The 'parameters.managedZone' resource "
+                                                       "named 'x' does not exist.");
+    } else if (n == 2 && !strcmp(req->method, "GET")) {
+        char *z = gcp_zone_json(gcp_zone(seg[1]));
+
+        out->content_type = "application/json";
+        out->body = mockhttp_strdup(mg->m, "%s", z);
+        g_free(z);
+    } else if (n == 3 && !strcmp(seg[2], "rrsets") && !strcmp(req->method, "GET")) {
+        json_object *cur = g_hash_table_lookup(mg->sets, seg[1]);
+        const char *name = mockhttp_request_query(req, "name");
+
+        if (!name || g_strcmp0(mockhttp_request_query(req, "type"), "TXT") != 0)
+            gproblem(mg, "rrsets query");
+        out->content_type = "application/json";
+        if (cur && g_ascii_strcasecmp(json_object_get_string(json_member(cur, "name")),
+                                      name ? name : "") == 0)
+            out->body = mockhttp_strdup(mg->m,
+                                        "{\"kind\": \"dns#resourceRecordSetsListResponse\", "
+                                        "\"rrsets\": [%s]}",
+                                        json_object_to_json_string(cur));
+        else
+            out->body = "{\"kind\": \"dns#resourceRecordSetsListResponse\", \"rrsets\": []}";
+    } else if (n == 3 && !strcmp(seg[2], "changes") && !strcmp(req->method, "POST")) {
+        gcp_change(mg, seg[1], req, out);
+    } else if (n == 4 && !strcmp(seg[2], "changes") && !strcmp(req->method, "GET")) {
+        char *key = g_strdup_printf("%s/%s", seg[1], seg[3]);
+        gpointer left;
+
+        if (!g_hash_table_lookup_extended(mg->changes, key, NULL, &left)) {
+            gcp_err(mg, out, 404, "notFound", "NOT_FOUND", "no such change");
+        } else {
+            guint l = GPOINTER_TO_UINT(left);
+
+            if (l > 0 && l != G_MAXUINT)
+                g_hash_table_insert(mg->changes, g_strdup(key), GUINT_TO_POINTER(l - 1));
+            out->content_type = "application/json";
+            out->body = mockhttp_strdup(mg->m, "{\"kind\": \"dns#change\", \"id\": \"%s\", "
+                                               "\"status\": \"%s\"}",
+                                        seg[3], l ? "pending" : "done");
+        }
+        g_free(key);
+    } else {
+        gcp_err(mg, out, 404, "notFound", "NOT_FOUND", "no such operation");
+    }
+out:
+    g_strfreev(seg);
+    g_free(want);
+    g_mutex_unlock(&mg->lock);
+}
+
+static void json_put(gpointer o)
+{
+    json_object_put(o);
+}
+
+static mockgcp *mockgcp_new(void)
+{
+    mockgcp *mg = g_new0(mockgcp, 1);
+
+    g_mutex_init(&mg->lock);
+    mg->sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                     json_put);
+    mg->changes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    mg->problems = g_string_new(NULL);
+    mg->m = mockhttp_new();
+    mg->token_uri = mockhttp_url(mg->m, "/token");
+    mockhttp_set_handler(mg->m, gcp_handler, mg);
+    return mg;
+}
+
+static void mockgcp_free(mockgcp *mg)
+{
+    mockhttp_free(mg->m);
+    g_assert_cmpstr(mg->problems->str, ==, "");
+    g_string_free(mg->problems, TRUE);
+    g_hash_table_destroy(mg->sets);
+    g_hash_table_destroy(mg->changes);
+    g_free(mg->token_uri);
+    g_free(mg->token);
+    g_mutex_clear(&mg->lock);
+    g_free(mg);
+}
+
+/* The service account's JSON key, with token_uri at the mock. */
+static char *gcp_account(mockgcp *mg, const char *project)
+{
+    json_object *o = json_object_new_object();
+    char *s;
+
+    json_object_object_add(o, "type", json_object_new_string("service_account"));
+    if (project)
+        json_object_object_add(o, "project_id", json_object_new_string(project));
+    json_object_object_add(o, "private_key_id", json_object_new_string("kid-0001"));
+    json_object_object_add(o, "private_key", json_object_new_string(sa_pem));
+    json_object_object_add(o, "client_email", json_object_new_string(GCP_EMAIL));
+    json_object_object_add(o, "client_id", json_object_new_string("1234567890"));
+    json_object_object_add(o, "auth_uri",
+                           json_object_new_string("https://accounts.google.com/o/oauth2/auth"));
+    json_object_object_add(o, "token_uri", json_object_new_string(mg->token_uri));
+    s = g_strdup(json_object_to_json_string(o));
+    json_object_put(o);
+    return s;
+}
+
+/* A line from the middle of the private key: it must never be printed. */
+static char *key_fragment(void)
+{
+    char **lines = g_strsplit(sa_pem, "\n", -1);
+    char *f = g_strdup(lines[5]);
+
+    g_strfreev(lines);
+    g_assert_cmpuint(strlen(f), ==, 64);
+    return f;
+}
+
+static void assert_gcp_clean(const acme_error *err, const logsink *log, mockgcp *mg)
+{
+    char *frag = key_fragment();
+
+    assert_no_secret(err, log, frag);
+    assert_no_secret(err, log, "ya29.mock-token");
+    assert_no_secret(err, log, "BEGIN PRIVATE KEY");
+    if (mg && mg->token)
+        assert_no_secret(err, log, mg->token);
+    g_free(frag);
+}
+
+static acme_dns_provider *gcp_provider(mockgcp *mg, logsink *log, const char *extra)
+{
+    acme_dns_provider_options o = ACME_DNS_PROVIDER_OPTIONS_INIT;
+    acme_dns_provider *p = NULL;
+    acme_error *err = NULL;
+    char *url = mockhttp_url(mg->m, "");
+    char *account = gcp_account(mg, GCP_PROJECT);
+    char *s_url = g_strdup_printf("base_url=%s", url);
+    char *s_acc = g_strdup_printf("service_account=%s", account);
+    const char *settings[] = { s_url, s_acc, "polling_interval=0", extra, NULL };
+
+    o.settings = settings;
+    o.ignore_environment = true;
+    if (log) {
+        o.log = log_cb;
+        o.log_userdata = log;
+        o.log_level = ACME_LOG_DEBUG;
+    }
+    expect(acme_dns_provider_new(&p, "google", &o, &err), &err, ACME_OK);
+    g_assert_cmpstr(acme_dns_provider_name(p), ==, "gcloud");
+    g_free(url);
+    g_free(s_url);
+    acme__free_secret(s_acc);
+    acme__free_secret(account);
+    return p;
+}
+
+static size_t count_path(mockhttp *m, const char *path)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < mockhttp_request_count(m); i++)
+        n += strcmp(mockhttp_request_get(m, i)->path, path) == 0;
+    return n;
+}
+
+static void test_gcp_zones(void)
+{
+    mockgcp *mg = mockgcp_new();
+    logsink *log = logsink_new();
+    acme_dns_provider *p = gcp_provider(mg, log, NULL);
+    acme_dns_zone_list l = ACME_DNS_ZONE_LIST_INIT;
+    acme_error *err = NULL;
+    char *zone = NULL;
+
+    /* Through the vtable: a token first, then four pages; the private zone left out. */
+    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    g_assert_cmpuint(l.n, ==, 3);
+    g_assert_cmpstr(l.v[0].id, ==, "example-com");
+    g_assert_cmpstr(l.v[0].name, ==, "example.com");
+    g_assert_cmpstr(l.v[1].id, ==, "sub-example-com");
+    g_assert_cmpstr(l.v[2].name, ==, "example.org");
+    acme_dns_zone_list_clear(&l);
+    g_assert_cmpuint(mockhttp_request_count(mg->m), ==, 5);
+    g_assert_cmpstr(mockhttp_request_get(mg->m, 0)->path, ==, "/token");
+    g_assert_cmpstr(mockhttp_request_get(mg->m, 1)->path, ==, GCP_API "/managedZones");
+    g_assert_null(mockhttp_request_query(mockhttp_request_get(mg->m, 1), "pageToken"));
+    g_assert_cmpstr(mockhttp_request_query(mockhttp_request_get(mg->m, 2), "pageToken"), ==,
+                    "page-1");
+    g_assert_cmpstr(mockhttp_request_query(mockhttp_request_get(mg->m, 4), "pageToken"), ==,
+                    "page-3");
+    g_assert_cmpuint(mg->tokens, ==, 1);
+
+    /* Auto-detection through the core: the longest zone. */
+    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
+           &err, ACME_OK);
+    g_assert_cmpstr(zone, ==, "sub.example.com");
+    acme_free(zone);
+    g_assert_cmpuint(mg->tokens, ==, 1); /* cached */
+    acme_dns_provider_free(p);
+
+    p = gcp_provider(mg, log, "allow_private_zone=true");
+    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    g_assert_cmpuint(l.n, ==, 4);
+    g_assert_true(l.v[1].is_private);
+    acme_dns_zone_list_clear(&l);
+    acme_dns_provider_free(p);
+
+    /* zone_id (GCE_ZONE_ID): one managedZones.get, no listing. */
+    p = gcp_provider(mg, log, "zone_id=sub-example-com");
+    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    g_assert_cmpuint(l.n, ==, 1);
+    g_assert_cmpstr(l.v[0].name, ==, "sub.example.com");
+    g_assert_cmpstr(last_request(mg->m)->path, ==, GCP_API "/managedZones/sub-example-com");
+    acme_dns_zone_list_clear(&l);
+    acme_dns_provider_free(p);
+    p = gcp_provider(mg, log, "zone_id=nope");
+    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_NOTFOUND);
+    clear(&err);
+    acme_dns_provider_free(p);
+
+    assert_gcp_clean(NULL, log, mg);
+    logsink_free(log);
+    mockgcp_free(mg);
+}
+
+static void test_gcp_txt(void)
+{
+    mockgcp *mg = mockgcp_new();
+    logsink *log = logsink_new();
+    acme_dns_provider *p = gcp_provider(mg, log, NULL);
+    acme_dns_zone zone = { .id = "example-com", .name = "example.com" };
+    acme_dns_txt txt = { .fqdn = "_acme-challenge.example.com", .value = V1, .ttl = 120,
+                         .zone = &zone, .relative = "_acme-challenge" };
+    acme_error *err = NULL;
+    const mockhttp_request *req;
+    char *handle = NULL;
+    size_t n;
+
+    mg->pending_polls = 2;
+    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    g_assert_cmpstr(handle, ==, "example-com/1");
+    g_assert_cmpuint(mockhttp_request_count(mg->m), ==, 3); /* token, rrsets, changes */
+    req = mockhttp_request_get(mg->m, 1);
+    g_assert_cmpstr(req->method, ==, "GET");
+    g_assert_cmpstr(req->path, ==, GCP_API "/managedZones/example-com/rrsets");
+    g_assert_cmpstr(mockhttp_request_query(req, "name"), ==, "_acme-challenge.example.com.");
+    g_assert_cmpstr(mockhttp_request_query(req, "type"), ==, "TXT");
+    req = mockhttp_request_get(mg->m, 2);
+    g_assert_cmpstr(req->method, ==, "POST");
+    g_assert_cmpstr(req->path, ==, GCP_API "/managedZones/example-com/changes");
+    g_assert_cmpstr(req->body, ==,
+                    "{\"additions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
+                    "\"ttl\":120,\"rrdatas\":[\"\\\"" V1 "\\\"\"]}]}");
+    /* Pending, pending, done. */
+    n = mockhttp_request_count(mg->m);
+    expect(p->ops->wait_applied(p->self, handle, 60000, &err), &err, ACME_OK);
+    g_assert_cmpuint(mockhttp_request_count(mg->m), ==, n + 3);
+    g_assert_cmpstr(last_request(mg->m)->path, ==, GCP_API "/managedZones/example-com/changes/1");
+    free(handle);
+    handle = NULL;
+
+    /* The wildcard's value: one atomic change, the old set deleted exactly, both added. */
+    mg->pending_polls = 0;
+    txt.value = V2;
+    txt.ttl = 300;
+    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    g_assert_null(handle); /* "done" at once: nothing to wait for */
+    g_assert_cmpstr(last_request(mg->m)->body, ==,
+                    "{\"deletions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
+                    "\"ttl\":120,\"rrdatas\":[\"\\\"" V1 "\\\"\"]}],"
+                    "\"additions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
+                    "\"ttl\":300,\"rrdatas\":[\"\\\"" V1 "\\\"\",\"\\\"" V2 "\\\"\"]}]}");
+    /* Idempotent. */
+    n = mockhttp_request_count(mg->m);
+    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    g_assert_cmpuint(mockhttp_request_count(mg->m), ==, n + 1);
+
+    /* Remove the first: delete the set, add back the other at the set's TTL. */
+    txt.value = V1;
+    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    g_assert_cmpstr(last_request(mg->m)->body, ==,
+                    "{\"deletions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
+                    "\"ttl\":300,\"rrdatas\":[\"\\\"" V1 "\\\"\",\"\\\"" V2 "\\\"\"]}],"
+                    "\"additions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
+                    "\"ttl\":300,\"rrdatas\":[\"\\\"" V2 "\\\"\"]}]}");
+    /* Remove the last: deletions only. */
+    txt.value = V2;
+    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    g_assert_cmpstr(last_request(mg->m)->body, ==,
+                    "{\"deletions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
+                    "\"ttl\":300,\"rrdatas\":[\"\\\"" V2 "\\\"\"]}]}");
+    g_assert_cmpuint(g_hash_table_size(mg->sets), ==, 0);
+    /* Absent: success, one read, no change. */
+    n = mockhttp_request_count(mg->m);
+    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    g_assert_cmpuint(mockhttp_request_count(mg->m), ==, n + 1);
+    g_assert_cmpuint(mg->tokens, ==, 1);
+
+    /* Never done: ACME_E_TIMEOUT. */
+    mg->pending_polls = G_MAXUINT;
+    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    expect(p->ops->wait_applied(p->self, handle, 0, &err), &err, ACME_E_TIMEOUT);
+    clear(&err);
+    free(handle);
+    acme_dns_provider_free(p);
+
+    assert_gcp_clean(NULL, log, mg);
+    logsink_free(log);
+    mockgcp_free(mg);
+}
+
+static void test_gcp_token(void)
+{
+    mockgcp *mg = mockgcp_new();
+    logsink *log = logsink_new();
+    acme_dns_provider *p = gcp_provider(mg, log, NULL);
+    acme_dns_zone_list l = ACME_DNS_ZONE_LIST_INIT;
+    acme_error *err = NULL;
+
+    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    acme_dns_zone_list_clear(&l);
+    g_assert_cmpuint(mg->tokens, ==, 1);
+    /* A revoked token (401): one new token, the call succeeds. */
+    mg->revoke = true;
+    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    acme_dns_zone_list_clear(&l);
+    g_assert_cmpuint(mg->tokens, ==, 2);
+    g_assert_cmpuint(count_path(mg->m, "/token"), ==, 2);
+
+    /* The token endpoint refuses the grant: AUTH, and no key, JWT or token in sight. */
+    mg->revoke = true;
+    mg->token_fail = true;
+    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_AUTH);
+    g_assert_nonnull(strstr(acme_error_message(err), "invalid_grant"));
+    g_assert_false(acme_error_retryable(err));
+    assert_gcp_clean(err, log, mg);
+    {
+        /* Not the JWT either. */
+        const mockhttp_request *t = last_request(mg->m);
+
+        g_assert_cmpstr(t->path, ==, "/token");
+        assert_no_secret(err, log, strstr(t->body, "assertion=") + strlen("assertion="));
+    }
+    clear(&err);
+    acme_dns_zone_list_clear(&l);
+    acme_dns_provider_free(p);
+    assert_gcp_clean(NULL, log, mg);
+    logsink_free(log);
+    mockgcp_free(mg);
+}
+
+static const fault_case gcp_faults[] = {
+    { "429", 429, "Retry-After: 120",
+      "{\"error\": {\"code\": 429, \"message\": \"Quota exceeded\", \"status\": "
+      "\"RESOURCE_EXHAUSTED\"}}",
+      ACME_E_RATELIMITED, 120, "Quota exceeded" },
+    { "403-rate", 403, NULL,
+      "{\"error\": {\"code\": 403, \"message\": \"Rate Limit Exceeded\", \"errors\": "
+      "[{\"reason\": \"rateLimitExceeded\", \"message\": \"Rate Limit Exceeded\"}]}}",
+      ACME_E_RATELIMITED, -1, "Rate Limit Exceeded" },
+    { "403-forbidden", 403, NULL,
+      "{\"error\": {\"code\": 403, \"message\": \"Forbidden\", \"errors\": "
+      "[{\"reason\": \"forbidden\"}], \"status\": \"PERMISSION_DENIED\"}}",
+      ACME_E_AUTH, -1, "Forbidden" },
+    { "412", 412, NULL,
+      "{\"error\": {\"code\": 412, \"message\": \"Precondition not met\"}}",
+      ACME_E_REJECTED, -1, "Precondition not met" },
+    { "500", 500, NULL, "{\"error\": {\"code\": 500, \"message\": \"Internal error\"}}",
+      ACME_E_NETWORK, -1, NULL },
+    { "503-text", 503, NULL, "Service Unavailable", ACME_E_NETWORK, -1, NULL },
+    { "malformed-200", 200, NULL, "{\"rrsets\": [", ACME_E_PROTOCOL, -1, NULL },
+};
+
+static void test_gcp_fault(gconstpointer data)
+{
+    const fault_case *c = data;
+    mockgcp *mg = mockgcp_new();
+    logsink *log = logsink_new();
+    acme_dns_provider *p = gcp_provider(mg, log, NULL);
+    acme_dns_zone zone = { .id = "example-com", .name = "example.com" };
+    acme_dns_txt txt = { .fqdn = "_acme-challenge.example.com", .value = V1, .ttl = 120,
+                         .zone = &zone, .relative = "_acme-challenge" };
+    acme_error *err = NULL;
+    char *handle = NULL;
+
+    mg->fault_status = c->status;
+    mg->fault_headers = c->headers;
+    mg->fault_body = c->body;
+    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, c->code);
+    g_assert_null(handle);
+    if (c->status != 200)
+        g_assert_cmpint(acme_error_http_status(err), ==, c->status);
+    g_assert_cmpint(acme_error_retry_after(err), ==, c->retry_after);
+    if (c->detail)
+        g_assert_cmpstr(acme_error_detail(err), ==, c->detail);
+    g_assert_cmpint(acme_error_retryable(err), ==,
+                    c->code == ACME_E_RATELIMITED || c->code == ACME_E_NETWORK);
+    assert_gcp_clean(err, log, mg);
+    clear(&err);
+    g_assert_cmpuint(g_hash_table_size(mg->sets), ==, 0);
+    acme_dns_provider_free(p);
+    logsink_free(log);
+    mockgcp_free(mg);
+}
+
+static void test_gcp_settings(void)
+{
+    mockgcp *mg = mockgcp_new();
+    acme_dns_provider_options o = ACME_DNS_PROVIDER_OPTIONS_INIT;
+    acme_dns_provider *p = NULL;
+    acme_error *err = NULL;
+    char *dir = g_dir_make_tmp("libacme-dnsp2-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "sa.json", NULL);
+    char *account = gcp_account(mg, "from-key"), *frag = key_fragment();
+    char *e_file = g_strdup_printf("GCE_SERVICE_ACCOUNT_FILE=%s", path);
+    char *e_adc = g_strdup_printf("GOOGLE_APPLICATION_CREDENTIALS=%s", path);
+    const char *env_file[] = { e_file, "GCE_TTL=33", NULL };
+    const char *env_adc[] = { e_adc, "GCE_PROJECT=explicit", NULL };
+    const char *env_none[] = { NULL };
+    const char *bad_json[] = { "service_account={\"type\": \"service_account\", \"private_key\": "
+                               "\"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----"
+                               "\\n\", \"client_email\": \"x@y\", \"project_id\": \"p\"}",
+                               NULL };
+    const char *not_json[] = { "service_account=not json {", "project=p", NULL };
+    const char *user_cred[] = { "service_account={\"type\": \"authorized_user\"}", NULL };
+
+    g_assert_true(g_file_set_contents(path, account, -1, NULL));
+    /* GCE_SERVICE_ACCOUNT_FILE (the core's <VAR>_FILE rule); project from the key. */
+    o.environ = env_file;
+    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_OK);
+    g_assert_cmpstr(acme_dns_provider_setting(p, "ttl"), ==, "33");
+    g_assert_null(acme_dns_provider_setting(p, "service_account"));
+    acme_dns_provider_free(p);
+    /* GOOGLE_APPLICATION_CREDENTIALS; GCE_PROJECT wins over the key's. */
+    o.environ = env_adc;
+    expect(acme_dns_provider_new(&p, "googlecloud", &o, &err), &err, ACME_OK);
+    g_assert_cmpstr(acme_dns_provider_setting(p, "project"), ==, "explicit");
+    acme_dns_provider_free(p);
+
+    /* Errors: clear, at creation, without the key. */
+    o.environ = env_none;
+    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+    g_assert_nonnull(strstr(acme_error_message(err), "service_account"));
+    clear(&err);
+    o.settings = bad_json;
+    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+    g_assert_nonnull(strstr(acme_error_message(err), "private_key"));
+    g_assert_null(strstr(acme_error_message(err), "AAAA"));
+    clear(&err);
+    o.settings = not_json;
+    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+    g_assert_null(strstr(acme_error_message(err), "not json"));
+    clear(&err);
+    o.settings = user_cred;
+    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+    clear(&err);
+    o.settings = NULL;
+    {
+        char *missing = g_strdup_printf("gcloud:service_account_file=%s/missing", dir);
+
+        expect(acme_dns_provider_new(&p, missing, &o, &err), &err, ACME_E_IO);
+        clear(&err);
+        g_free(missing);
+    }
+    {
+        char *s_acc = g_strdup_printf("service_account=%s", account);
+        const char *arr[] = { s_acc, "base_url=ftp://x", NULL };
+
+        o.settings = arr;
+        expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+        assert_no_secret(err, NULL, frag);
+        clear(&err);
+        g_free(s_acc);
+    }
+
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(dir);
+    g_free(path);
+    g_free(e_file);
+    g_free(e_adc);
+    g_free(frag);
+    acme__free_secret(account);
+    mockgcp_free(mg);
+}
+
+static void test_gcp_responder(void)
+{
+    mockgcp *mg = mockgcp_new();
+    logsink *log = logsink_new();
+    acme_dns_provider *p = gcp_provider(mg, log, NULL);
+    acme_dns01_options o = ACME_DNS01_OPTIONS_INIT;
+    acme_responder *r = NULL;
+    acme_error *err = NULL;
+    char *v1 = NULL, *v2 = NULL, *want;
+    json_object *set;
+
+    o.no_propagation_check = true;
+    o.no_cname = true;
+    o.settle_delay_ms = ACME_DNS01_NONE;
+    mg->pending_polls = 1;
+    expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
+    g_assert_cmpstr(acme_responder_name(r), ==, "dns-01 gcloud");
+    expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
+    expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
+
+    expect(r->ops->start(r->self, "example.com", NULL, KA1, &err), &err, ACME_OK);
+    expect(r->ops->start(r->self, "*.example.com", NULL, KA2, &err), &err, ACME_OK);
+    set = g_hash_table_lookup(mg->sets, "example-com");
+    g_assert_nonnull(set);
+    want = g_strdup_printf("[ \"\\\"%s\\\"\", \"\\\"%s\\\"\" ]", v1, v2);
+    g_assert_cmpstr(json_object_to_json_string(json_member(set, "rrdatas")), ==, want);
+    g_free(want);
+    g_assert_cmpuint(count_path(mg->m, GCP_API "/managedZones/example-com/changes/1"), ==, 2);
+
+    r->ops->stop(r->self, "example.com", NULL, KA1);
+    set = g_hash_table_lookup(mg->sets, "example-com");
+    want = g_strdup_printf("[ \"\\\"%s\\\"\" ]", v2);
+    g_assert_cmpstr(json_object_to_json_string(json_member(set, "rrdatas")), ==, want);
+    g_free(want);
+    r->ops->stop(r->self, "*.example.com", NULL, KA2);
+    g_assert_cmpuint(g_hash_table_size(mg->sets), ==, 0);
+
+    acme_responder_free(r);
+    acme_dns_provider_free(p);
+    acme_free(v1);
+    acme_free(v2);
+    assert_gcp_clean(NULL, log, mg);
+    logsink_free(log);
+    mockgcp_free(mg);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
 
     g_test_init(&argc, &argv, NULL);
     if (acme_global_init() != ACME_OK)
+        return 99;
+    if (acme_key_generate(&sa_key, ACME_KEY_RSA_2048, NULL) != ACME_OK ||
+        acme_key_save_pem(&sa_pem, sa_key, ACME_KEY_FORMAT_PKCS8, NULL) != ACME_OK)
         return 99;
     for (size_t i = 0; i < G_N_ELEMENTS(sigv4_cases); i++) {
         char *path = g_strdup_printf("/dnsp2/sigv4/%s", sigv4_cases[i].name);
@@ -1278,7 +2184,21 @@ int main(int argc, char **argv)
     g_test_add_func("/dnsp2/route53/auth", test_r53_auth);
     g_test_add_func("/dnsp2/route53/settings", test_r53_settings);
     g_test_add_func("/dnsp2/route53/responder", test_r53_responder);
+    g_test_add_func("/dnsp2/jwt", test_jwt);
+    g_test_add_func("/dnsp2/gcloud/zones", test_gcp_zones);
+    g_test_add_func("/dnsp2/gcloud/txt", test_gcp_txt);
+    g_test_add_func("/dnsp2/gcloud/token", test_gcp_token);
+    for (size_t i = 0; i < G_N_ELEMENTS(gcp_faults); i++) {
+        char *path = g_strdup_printf("/dnsp2/gcloud/fault/%s", gcp_faults[i].name);
+
+        g_test_add_data_func(path, &gcp_faults[i], test_gcp_fault);
+        g_free(path);
+    }
+    g_test_add_func("/dnsp2/gcloud/settings", test_gcp_settings);
+    g_test_add_func("/dnsp2/gcloud/responder", test_gcp_responder);
     rc = g_test_run();
+    acme_key_free(sa_key);
+    acme_free(sa_pem);
     acme_global_cleanup();
     return rc;
 }

@@ -4,5 +4,5 @@ lib_libacme_internal_la_SOURCES += lib/crypto/sigv4.c lib/crypto/sigv4.h
 lib_libacme_internal_la_SOURCES += lib/crypto/jwt.c lib/crypto/jwt.h
 lib_libacme_internal_la_SOURCES += lib/dns/providers/xml.c lib/dns/providers/xml.h
 lib_libacme_internal_la_SOURCES += lib/dns/providers/route53.c
-#lib_libacme_internal_la_SOURCES += lib/dns/providers/gcloud.c
+lib_libacme_internal_la_SOURCES += lib/dns/providers/gcloud.c
 EXTRA_DIST += lib/dns/providers/dnsp2.mk
