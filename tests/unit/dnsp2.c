@@ -1385,6 +1385,7 @@ typedef struct mockgcp {
     char *token;                /* the valid one */
     bool token_fail;            /* the token endpoint refuses the grant */
     bool revoke;                /* the next API call finds the token revoked */
+    bool deny;                  /* every API call answers 401 */
     unsigned int fault_status;
     const char *fault_body, *fault_headers;
     GString *problems;
@@ -1597,7 +1598,7 @@ static void gcp_handler(void *userdata, const mockhttp_request *req, mockhttp_re
     want = g_strdup_printf("Bearer %s", mg->token ? mg->token : "-");
     if (g_strcmp0(mockhttp_request_header(req, "Accept"), "application/json") != 0)
         gproblem(mg, "Accept header on %s", req->path);
-    if (!auth || strcmp(auth, want) != 0 || mg->revoke) {
+    if (!auth || strcmp(auth, want) != 0 || mg->revoke || mg->deny) {
         mg->revoke = false;
         g_free(mg->token);
         mg->token = NULL;
@@ -1951,6 +1952,17 @@ static void test_gcp_token(void)
     acme_dns_zone_list_clear(&l);
     g_assert_cmpuint(mg->tokens, ==, 2);
     g_assert_cmpuint(count_path(mg->m, "/token"), ==, 2);
+
+    /* 401 even with a new token: AUTH after exactly one refresh. */
+    mg->deny = true;
+    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_AUTH);
+    g_assert_cmpint(acme_error_http_status(err), ==, 401);
+    g_assert_cmpstr(acme_error_detail(err), ==, "Request had invalid authentication credentials.");
+    assert_gcp_clean(err, log, mg);
+    clear(&err);
+    acme_dns_zone_list_clear(&l);
+    g_assert_cmpuint(mg->tokens, ==, 3);
+    mg->deny = false;
 
     /* The token endpoint refuses the grant: AUTH, and no key, JWT or token in sight. */
     mg->revoke = true;
