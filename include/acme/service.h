@@ -40,7 +40,7 @@ typedef struct acme_service acme_service;
 /** One caller's handle on an issuing job (acme_service_issue_cert_async()); opaque. */
 typedef struct acme_service_job acme_service_job;
 
-/** A snapshot of the service's per-name state (acme_service_status()); opaque. */
+/** A snapshot of the service's per-name state (acme_service_status_get()); opaque. */
 typedef struct acme_service_status acme_service_status;
 
 /* ------------------------------------------------------------------ */
@@ -376,8 +376,8 @@ ACME_EXTERN int acme_service_when_certs_valid_cb(acme_service *service, acme_ser
  * Ownership: the caller frees *out with acme_service_status_free().
  * Thread safety: MT-Safe.  The snapshot itself is immutable.
  */
-ACME_EXTERN int acme_service_status(acme_service_status **out, acme_service *service,
-                                    acme_error **err);
+ACME_EXTERN int acme_service_status_get(acme_service_status **out, acme_service *service,
+                                        acme_error **err);
 
 /** How many names the snapshot holds. */
 ACME_EXTERN size_t acme_service_status_count(const acme_service_status *st);

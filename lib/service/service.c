@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -556,9 +557,13 @@ int acme_service_new(acme_service **out, const acme_service_options *opts, acme_
         s->own_clock = true;
     }
     pthread_mutex_init(&s->lock, NULL);
-    acme__cond_init_monotonic(&s->sched_cond);
-    acme__cond_init_monotonic(&s->state_cond);
     pthread_cond_init(&s->queue_cond, NULL);
+    if ((rc = acme__cond_init_monotonic(&s->sched_cond, err)) < 0)
+        goto fail_cond;
+    if ((rc = acme__cond_init_monotonic(&s->state_cond, err)) < 0) {
+        pthread_cond_destroy(&s->sched_cond);
+        goto fail_cond;
+    }
     *out = s;
     return ACME_OK;
 nomem:
@@ -566,6 +571,15 @@ nomem:
     free(s->email);
     free(s);
     return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
+fail_cond:
+    pthread_cond_destroy(&s->queue_cond);
+    pthread_mutex_destroy(&s->lock);
+    if (s->own_clock)
+        acme_clock_free(s->clock);
+    free(s->responders);
+    free(s->email);
+    free(s);
+    return rc;
 }
 
 int acme_service_start(acme_service *s, acme_error **err)
@@ -580,9 +594,18 @@ int acme_service_start(acme_service *s, acme_error **err)
         return acme_error_set(err, ACME_E_INVALIDSTATE, _("the service is running already"));
     }
     pthread_mutex_unlock(&s->lock);
-    /* Manual clocks end waits only through this notification. */
-    if ((rc = acme__clock_subscribe(s->clock, on_clock_change, s, err)) < 0)
-        return rc;
+    /*
+     * Manual clocks end waits only through this notification (step 2 of
+     * the wait protocol in clock-internal.h); real clocks need none.
+     */
+    {
+        acme_error *se = NULL;
+
+        rc = acme__clock_subscribe(s->clock, on_clock_change, s, &se);
+        if (rc < 0 && rc != ACME_E_NOTSUP)
+            return acme__error_give(err, se);
+        acme_error_free(se);
+    }
     if (!(s->workers = calloc(s->nworkers, sizeof(*s->workers)))) {
         acme__clock_unsubscribe(s->clock, on_clock_change, s);
         return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));

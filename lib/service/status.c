@@ -33,7 +33,7 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(((const status_entry *)a)->name, ((const status_entry *)b)->name);
 }
 
-int acme_service_status(acme_service_status **out, acme_service *s, acme_error **err)
+int acme_service_status_get(acme_service_status **out, acme_service *s, acme_error **err)
 {
     acme_service_status *st;
     bool nomem = false;
