@@ -265,7 +265,8 @@ static acme__svc_work *work_new_locked(acme_service *s, acme__svc_name *ns, bool
 
 static void ready_check_locked(acme_service *s)
 {
-    if (!s->ready && s->startup_listed && s->startup_pending == 0) {
+    /* Attempts cut short by stop do not count: the check did not finish. */
+    if (!s->ready && !s->stopping && s->startup_listed && s->startup_pending == 0) {
         s->ready = true;
         pthread_cond_broadcast(&s->state_cond);
     }

@@ -29,6 +29,7 @@
 
 /* What the store holds for a name, read without the lock. */
 typedef struct entry {
+    bool exists;        /* the store has an entry for the name */
     bool have_cert;
     time_t not_before, not_after;
     char **names;       /* the order's identifiers */
@@ -204,6 +205,7 @@ static int read_entry(acme_service *s, const char *name, entry *en, acme_error *
     } else {
         acme_error_free(e);
     }
+    en->exists = rc != ACME_E_NOTFOUND;
     if (b) {
         const acme_cert *c = acme_bundle_cert(b);
 
@@ -505,6 +507,7 @@ void acme__svc_run_work(acme_service *s, acme__svc_work *w)
     if ((rc = read_entry(s, name, &en, &e)) < 0) {
         /* The store could not be read: try again later; the entry is not touched. */
         log_name(s, ACME_LOG_ERROR, name, 0, e, "cannot read the store");
+        en.exists = true; /* as far as we know */
         pthread_mutex_lock(&s->lock);
         ns->retry_at_ms = now + acme__policy_backoff(ns->failures + 1, s->retry_initial,
                                                      s->retry_max, acme__svc_random()) *
@@ -546,8 +549,9 @@ void acme__svc_run_work(acme_service *s, acme__svc_work *w)
                                         s->reissue_interval, s->panic_interval);
         forced = w->force;
         cancelled = w->cancelled || s->stopping;
+        /* A name gone from the store is issued only on request. */
         issue = !cancelled &&
-                (forced || (due && !ns->blocked && now >= ns->retry_at_ms));
+                (forced || (due && en.exists && !ns->blocked && now >= ns->retry_at_ms));
         if (issue && now < ns->ratelimit_until_ms) {
             /* Never ask before the CA's Retry-After, not even when forced. */
             issue = false;
@@ -671,7 +675,9 @@ finish_locked:
         acme__svc_deliver_ready(s);
         goto out;
     }
-    next = next_look_locked(s, ns, acme_clock_now_ms(s->clock));
+    /* A name the store does not hold is looked at again only if a full check finds it. */
+    next = en.exists || ns->have_cert ? next_look_locked(s, ns, acme_clock_now_ms(s->clock))
+                                      : INT64_MAX;
     acme__svc_heap_set_locked(s, ns, next);
     /* A job that ends without an attempt (store unreadable) still counts as looked at. */
     acme__svc_startup_done_locked(s, ns);
