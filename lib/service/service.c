@@ -345,6 +345,13 @@ static void full_check(acme_service *s)
     ACME__LOGF(&s->log, ACME_LOG_INFO, "starting scheduled check of certificates");
     rc = acme_store_list(&names, &n, s->store, &e);
     pthread_mutex_lock(&s->lock);
+    if (s->stopping) {
+        /* Stop came while the store was listed: queue nothing more. */
+        pthread_mutex_unlock(&s->lock);
+        acme_free_strv(names, n);
+        acme_error_free(e);
+        return;
+    }
     startup = !s->startup_listed;
     if (rc < 0) {
         /* A failing check is logged; the schedule goes on, sooner than usual. */
@@ -867,7 +874,7 @@ int acme_service_job_wait(acme_service_job *job, int64_t timeout_ms, acme_error 
         pthread_mutex_lock(&s->lock);
         if (timeout_ms >= 0)
             deadline = now_ms(s) + timeout_ms;
-        while (!job->done || job->delivering) {
+        while (!job->done) {
             if (deadline != INT64_MAX && now_ms(s) >= deadline)
                 break;
             svc_wait(s, &s->state_cond, deadline);
@@ -940,9 +947,14 @@ void acme_service_job_cancel(acme_service_job *job)
         if (w->queued) {
             acme_service_job *l;
 
+            acme__svc_name *ns = w->ns;
+
             dequeue_locked(s, w);
             l = acme__svc_complete_locked(s, w, ACME_E_CANCELLED, NULL);
             (void)l; /* no handles left */
+            /* The name keeps its place in the schedule: look at it again soon. */
+            if (ns->in_store)
+                acme__svc_heap_set_locked(s, ns, now_ms(s));
         } else if (w->running && !w->cancelled) {
             cancel_running_locked(s, w);
         }

@@ -432,7 +432,7 @@ static int64_t next_look_locked(const acme_service *s, const acme__svc_name *ns,
     t = ns->have_cert ? renew_at_ms_locked(s, ns) : now;
     if (ns->retry_at_ms > t)
         t = ns->retry_at_ms;
-    if (ns->have_cert && ns->ari != ARI_NO && ns->ari_poll_ms < t &&
+    if (ns->have_cert && ns->ari_cert_id && ns->ari != ARI_NO && ns->ari_poll_ms < t &&
         now < (int64_t)ns->not_after * MS_PER_S)
         t = ns->ari_poll_ms > now ? ns->ari_poll_ms : now;
     return t;
@@ -498,6 +498,7 @@ void acme__svc_run_work(acme_service *s, acme__svc_work *w)
     acme_service_job *deliver;
     char *replaces = NULL;
     bool issue = false, panicking = false, blocked_due = false, forced, cancelled = false;
+    bool skewed = false;
     int64_t now, next;
     time_t now_s;
     int rc;
@@ -521,13 +522,10 @@ void acme__svc_run_work(acme_service *s, acme__svc_work *w)
         free(ns->ari_cert_id);
         ns->ari_cert_id = en.cert_id ? acme__strdup(en.cert_id) : NULL;
         ns->ari_start = ns->ari_end = ns->ari_renew_at = 0;
+        /* ns->ari is about the CA and stays; the new certificate is asked about now. */
         if (ns->ari != ARI_NO)
             ns->ari_poll_ms = 0;
-        if (ns->ari == ARI_YES)
-            ns->ari = ARI_UNKNOWN;
     }
-    if (!en.cert_id && ns->ari != ARI_NO)
-        ns->ari = ARI_UNKNOWN;
     ns->have_cert = en.have_cert;
     ns->not_before = en.not_before;
     ns->not_after = en.not_after;
@@ -616,6 +614,15 @@ void acme__svc_run_work(acme_service *s, acme__svc_work *w)
         ns->ari_start = ns->ari_end = ns->ari_renew_at = 0;
         if (ns->ari == ARI_YES)
             ns->ari_poll_ms = now + acme__policy_ari_poll_delay(-1) * MS_PER_S;
+        /*
+         * A certificate due the moment it is issued means our clock runs
+         * ahead of the CA's (or the CA issues shorter than we think): do
+         * not loop on the CA, look again a check interval later.
+         */
+        if (renew_at_ms_locked(s, ns) <= now) {
+            skewed = true;
+            ns->retry_at_ms = now + s->check_interval * MS_PER_S;
+        }
     } else if (rc == ACME_E_CANCELLED && w->cancelled) {
         /* Cancelled on purpose: not a failure of the name. */
     } else {
@@ -636,6 +643,10 @@ void acme__svc_run_work(acme_service *s, acme__svc_work *w)
 
     if (rc == ACME_OK) {
         log_name(s, ACME_LOG_INFO, name, res.not_after, NULL, "certificate issued");
+        if (skewed)
+            log_name(s, ACME_LOG_WARNING, name, res.not_after, NULL,
+                     "the new certificate is already due for renewal: is the clock ahead of "
+                     "the CA's? Not renewing it before the next check");
         emit(s, en.have_cert ? ACME_EVENT_RENEWED : ACME_EVENT_OBTAINED, name, res.not_after,
              NULL);
     } else if (rc == ACME_E_CANCELLED && work_cancelled(s, w)) {

@@ -1160,6 +1160,35 @@ static void test_stop_cancels(Fx *fx, gconstpointer d)
     acme_service_job_free(job);
 }
 
+/* A CA whose clock is behind ours: its certificates are due when issued; no loop. */
+static void test_clock_skew(Fx *fx, gconstpointer d)
+{
+    acme_fake_ca_options co = ACME_FAKE_CA_OPTIONS_INIT;
+    acme_clock *ca_clock = NULL;
+
+    (void)d;
+    g_assert_cmpint(acme_clock_manual_new(&ca_clock, T0_MS - 80 * DAY_MS, NULL), ==, ACME_OK);
+    co.clock = ca_clock;
+    acme_fake_ca_free(fx->ca);
+    g_assert_cmpint(acme_fake_ca_new(&fx->ca, &co, NULL), ==, ACME_OK);
+    seed_blank(fx, "skew.example");
+    fx_start(fx);
+    settle(fx);
+    g_assert_cmpuint(acme_fake_ca_issued_count(fx->ca), ==, 1);
+    g_assert_true(has_line(fx, fx->logs, "warning|the new certificate is already due",
+                           "name=skew.example"));
+    g_assert_cmpint(next_check_of(fx, "skew.example"), ==, T0 + DAY);
+    advance(fx, DAY_MS - 1);
+    g_assert_cmpuint(acme_fake_ca_issued_count(fx->ca), ==, 1);
+    advance(fx, 1);
+    g_assert_cmpuint(acme_fake_ca_issued_count(fx->ca), ==, 2);
+    acme_service_free(fx->svc);
+    fx->svc = NULL;
+    acme_fake_ca_free(fx->ca);
+    fx->ca = NULL;
+    acme_clock_free(ca_clock);
+}
+
 static int keygen(void *ud, acme_key **out, const char *name, acme_error **err)
 {
     Fx *fx = ud;
@@ -1280,6 +1309,7 @@ int main(int argc, char **argv)
     ADD("/service/status", test_status, NULL);
     ADD("/service/events-order", test_events_order, NULL);
     ADD("/service/stop-cancels-paused-issue", test_stop_cancels, NULL);
+    ADD("/service/clock-skew-no-loop", test_clock_skew, NULL);
     ADD("/service/key/generator", test_key_generator, NULL);
     ADD("/service/key/rsa", test_key_type_rsa, NULL);
     ADD("/service/key/default", test_default_key_type, NULL);
