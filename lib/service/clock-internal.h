@@ -105,13 +105,15 @@ typedef struct acme__clock_watcher {
  * Step 2 of the protocol: for a virtual clock, subscribe a notifier that
  * locks @p mutex and broadcasts @p cond; for a real clock, nothing.  @p w
  * is caller storage that must stay in place until acme__clock_unwatch().
- * Do not hold @p mutex while calling either.  Returns ACME_OK or
- * ACME_E_NOMEM.
+ * Returns ACME_OK or ACME_E_NOMEM.
  */
 int acme__clock_watch(acme_clock *c, acme__clock_watcher *w, pthread_mutex_t *mutex,
                       pthread_cond_t *cond, acme_error **err);
 
-/* Undo acme__clock_watch() (safe when it failed or was never called on a zeroed @p w). */
+/*
+ * Undo acme__clock_watch() (safe when it failed, or on a zeroed @p w).  Not
+ * with @p mutex held: it waits for a notifier in progress, which takes it.
+ */
 void acme__clock_unwatch(acme_clock *c, acme__clock_watcher *w);
 
 #endif
