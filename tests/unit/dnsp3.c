@@ -1898,10 +1898,19 @@ static void test_exec_errors(void)
         clear(&err);
         expect(prov_new(&p, "exec", NULL, NULL, &err), &err, ACME_E_INVALID);
         clear(&err);
-        /* A name looked up in PATH that does not exist fails when run. */
+        /* A name is looked up in PATH when the instance is made. */
         p = exec_provider("dnsp3-no-such-program", z, &err, &rc);
+        expect(rc, &err, ACME_E_INVALID);
+        g_assert_nonnull(strstr(acme_error_message(err), "dnsp3-no-such-program"));
+        clear(&err);
+        p = exec_provider("true", z, &err, &rc);
         expect(rc, &err, ACME_OK);
-        expect(vt_create(p, &v.txt, &err), &err, ACME_E_IO);
+        expect(vt_create(p, &v.txt, &err), &err, ACME_OK);
+        acme_dns_provider_free(p);
+        p = exec_provider("false", z, &err, &rc);
+        expect(rc, &err, ACME_OK);
+        expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
+        g_assert_nonnull(strstr(acme_error_message(err), "exit status 1"));
         clear(&err);
         acme_dns_provider_free(p);
         g_free(missing);

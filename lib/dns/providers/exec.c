@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -64,7 +65,7 @@ typedef enum { MODE_LEGO, MODE_UACME, MODE_MODMD } exec_mode;
 
 typedef struct execp {
     acme_dns_env *env;
-    const char *program;     /* borrowed from the settings */
+    char *program;           /* a path: the setting, or found in PATH at open */
     exec_mode mode;
     unsigned int timeout_s;
     acme_dns_zone_list zones; /* the `zones` setting */
@@ -94,7 +95,38 @@ static void exec_destroy(void *self)
     if (!x)
         return;
     acme_dns_zone_list_clear(&x->zones);
+    free(x->program);
     free(x);
+}
+
+/*
+ * The program as a path: found in PATH at open when it has no '/', so that
+ * a missing one is a configuration error now rather than an exit status
+ * 127 later (posix_spawnp may report a failed exec either way).
+ */
+static char *program_path(const char *program)
+{
+    const char *path = getenv("PATH");
+
+    if (strchr(program, '/'))
+        return access(program, X_OK) == 0 ? acme__strdup(program) : NULL;
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        char *cand = len ? acme__asprintf("%.*s/%s", (int)len, p, program)
+                         : acme__asprintf("./%s", program);
+        struct stat st;
+
+        if (cand && access(cand, X_OK) == 0 && stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+            return cand;
+        free(cand);
+        p += len;
+        if (*p == ':')
+            p++;
+    }
+    errno = ENOENT;
+    return NULL;
 }
 
 static int exec_open(void **self_out, const acme_dns_settings *s, acme_dns_env *env,
@@ -111,13 +143,17 @@ static int exec_open(void **self_out, const acme_dns_settings *s, acme_dns_env *
     if (!program || !*program)
         return acme_error_set(err, ACME_E_INVALID,
                               _("DNS provider exec needs the setting program (EXEC_PATH)"));
-    if (strchr(program, '/') && access(program, X_OK) != 0)
-        return acme_error_set(err, ACME_E_INVALID, _("DNS provider exec: cannot run %s: %s"),
-                              program, strerror(errno));
     if (!(x = calloc(1, sizeof(*x))))
         return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
     x->env = env;
-    x->program = program;
+    if (!(x->program = program_path(program))) {
+        rc = errno == ENOMEM ? acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM))
+                             : acme_error_set(err, ACME_E_INVALID,
+                                              _("DNS provider exec: cannot run %s: %s"), program,
+                                              strerror(errno));
+        exec_destroy(x);
+        return rc;
+    }
     if (!mode || strcmp(mode, "lego") == 0) {
         x->mode = MODE_LEGO;
     } else if (strcmp(mode, "uacme") == 0) {
@@ -293,8 +329,7 @@ static int run(execp *x, char *const argv[], const char *what, acme_error **err)
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &dfl);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    src = strchr(x->program, '/') ? posix_spawn(&pid, x->program, &fa, &attr, argv, environ)
-                                  : posix_spawnp(&pid, x->program, &fa, &attr, argv, environ);
+    src = posix_spawn(&pid, x->program, &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     close(pfd[1]);

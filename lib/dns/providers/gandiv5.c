@@ -382,7 +382,7 @@ const acme_dns_provider_ops acme__dns_gandiv5_ops = {
     .default_ttl = 300,
     .min_ttl = 300,
     .max_ttl = 2592000,
-    /* LiveDNS is slow to reach its edges: lego polls for up to 20 minutes. */
+    /* Edges lag (lego polls up to 20 min): the propagation check waits, not a fixed delay. */
     .default_settle_s = 0,
     .open = gandi_open,
     .list_zones = gandi_list_zones,
