@@ -97,6 +97,12 @@ static void request_free(gpointer p)
     }
     g_free(r->header_names);
     g_free(r->header_values);
+    for (size_t i = 0; i < r->nquery; i++) {
+        g_free(r->query_names[i]);
+        g_free(r->query_values[i]);
+    }
+    g_free(r->query_names);
+    g_free(r->query_values);
     g_free(r);
 }
 
@@ -111,6 +117,20 @@ static MHD_RESULT collect_header(void *cls, enum MHD_ValueKind kind, const char 
     r->header_names[r->nheaders] = g_strdup(key);
     r->header_values[r->nheaders] = g_strdup(value ? value : "");
     r->nheaders++;
+    return MHD_YES;
+}
+
+static MHD_RESULT collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    mockhttp_request *r = cls;
+
+    (void)kind;
+    r->query_names = g_renew(char *, r->query_names, r->nquery + 1);
+    r->query_values = g_renew(char *, r->query_values, r->nquery + 1);
+    r->query_names[r->nquery] = g_strdup(key);
+    r->query_values[r->nquery] = g_strdup(value ? value : "");
+    r->nquery++;
     return MHD_YES;
 }
 
@@ -213,6 +233,7 @@ static MHD_RESULT access_cb(void *cls, struct MHD_Connection *conn, const char *
         p->req->query = g_strdup(q ? q + 1 : "");
         p->body = g_byte_array_new();
         MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, p->req);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, p->req);
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         p->req->connection = ci ? GPOINTER_TO_UINT(ci->socket_context) : 0;
         *con_cls = p;
@@ -410,6 +431,14 @@ const char *mockhttp_request_header(const mockhttp_request *r, const char *name)
     for (size_t i = 0; i < r->nheaders; i++)
         if (g_ascii_strcasecmp(r->header_names[i], name) == 0)
             return r->header_values[i];
+    return NULL;
+}
+
+const char *mockhttp_request_query(const mockhttp_request *r, const char *name)
+{
+    for (size_t i = 0; i < r->nquery; i++)
+        if (strcmp(r->query_names[i], name) == 0)
+            return r->query_values[i];
     return NULL;
 }
 
