@@ -231,6 +231,7 @@ static void pebble_free_fields(pebble *p)
     g_free(p->challtestsrv_url);
     g_free(p->eab_kid);
     g_free(p->eab_hmac_key);
+    g_free(p->dns_server_copy);
 }
 
 /* A hard error: tell why, show the log, clean up, exit 99 (automake: ERROR). */
@@ -855,6 +856,9 @@ pebble *pebble_start(const pebble_options *opts)
         fail(NULL, "curl_global_init failed");
 
     g_mutex_init(&p->cache_lock);
+    p->opts = *o;
+    p->dns_server_copy = g_strdup(o->dns_server);
+    p->opts.dns_server = p->dns_server_copy;
     p->tmpdir = g_dir_make_tmp("libacme-pebble-XXXXXX", &error);
     if (p->tmpdir == NULL)
         fail(NULL, "cannot make a temporary directory: %s", error->message);
@@ -876,6 +880,66 @@ pebble *pebble_start(const pebble_options *opts)
     g_free(cts_bin);
     g_free(certtool);
     return p;
+}
+
+void pebble_kill(pebble *p)
+{
+    kill_child(&p->pebble_pid);
+}
+
+void pebble_restart(pebble *p)
+{
+    char *pebble_bin = find_program("PEBBLE", "pebble");
+    char *config = g_build_filename(p->tmpdir, "pebble-config.json", NULL);
+    char *a_dnsserver = p->opts.dns_server ? g_strdup(p->opts.dns_server)
+                                           : g_strdup_printf("127.0.0.1:%u", p->dns_port);
+    char *pb_argv[] = { pebble_bin, "-config", config, "-dnsserver", a_dnsserver,
+                        "-strict=false", NULL };
+    const char *env_timeout = g_getenv("PEBBLE_START_TIMEOUT");
+    int start_timeout = env_timeout != NULL && atoi(env_timeout) > 0 ? atoi(env_timeout)
+                                                                       : START_DEADLINE_S;
+    gint64 deadline;
+    char **env;
+    int log_fd;
+    bool ok = false;
+
+    if (pebble_bin == NULL)
+        fail(p, "pebble not found for a restart");
+    kill_child(&p->pebble_pid);
+    log_fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log_fd < 0)
+        fail(p, "cannot open %s: %s", p->log_path, g_strerror(errno));
+    /*
+     * The same configuration file and environment: the ports were ours
+     * and Go listens with SO_REUSEADDR, so they are free again at once.
+     */
+    env = pebble_env(&p->opts);
+    p->pebble_pid = spawn(p, pb_argv, env, log_fd);
+    g_strfreev(env);
+    close(log_fd);
+    deadline = g_get_monotonic_time() + (gint64)start_timeout * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < deadline) {
+        if (child_exited(&p->pebble_pid))
+            break;
+        if (port_open(p->listen_port) &&
+            http_request(p->directory_url, NULL, p->ca_file, REQUEST_TIMEOUT_MS, NULL) == 200) {
+            ok = true;
+            break;
+        }
+        g_usleep(20 * 1000); /* readiness poll, not timing */
+    }
+    /* The roots are new: forget the cached ones. */
+    g_mutex_lock(&p->cache_lock);
+    for (size_t i = 0; i < PEBBLE_MAX_ROOTS; i++) {
+        g_free(p->root_cache[i]);
+        p->root_cache[i] = NULL;
+    }
+    g_mutex_unlock(&p->cache_lock);
+    g_free(pebble_bin);
+    g_free(config);
+    g_free(a_dnsserver);
+    if (!ok)
+        fail(p, "Pebble did not come back (directory %s)", p->directory_url);
 }
 
 void pebble_stop(pebble *p)

@@ -66,6 +66,8 @@ typedef struct pebble {
     char *eab_hmac_key;      /* base64url */
     unsigned int listen_port, management_port, http_port, tls_port, dns_port, cts_port;
     pid_t pebble_pid, cts_pid;
+    pebble_options opts;     /* as started (dns_server points at dns_server_copy), for pebble_restart() */
+    char *dns_server_copy;
     GMutex cache_lock;
     char *root_cache[PEBBLE_MAX_ROOTS]; /* guarded by cache_lock */
 } pebble;
@@ -78,6 +80,22 @@ pebble *pebble_start(const pebble_options *opts);
 
 /* Kill both programs, wait for them, remove the temporary directory (NULL-safe). */
 void pebble_stop(pebble *p);
+
+/*
+ * Kill Pebble alone with SIGKILL (a crash) and reap it; challtestsrv stays.
+ * Pebble keeps every account, order and certificate in memory: they are gone.
+ * May run on any thread, but not at the same time as another call on @p p
+ * that starts or stops a program.
+ */
+void pebble_kill(pebble *p);
+
+/*
+ * Start Pebble again (after pebble_kill(), or killing it first) on the same
+ * ports, configuration, TLS files and environment, and wait until the
+ * directory answers.  Its state is new: accounts and orders of the old run
+ * are unknown, the issuing roots are new ones.  On failure exits 99.
+ */
+void pebble_restart(pebble *p);
 
 /* Print the last @p lines of the log to stderr (for failures). */
 void pebble_print_log_tail(const pebble *p, int lines);

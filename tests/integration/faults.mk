@@ -1,0 +1,13 @@
+# tests/integration/faults (owned by the faults area, issue 7): Pebble
+# killed mid-order and restarted, 50 % nonce rejection over 100 issuances,
+# a certificate writer killed with SIGKILL 100 times.
+check_PROGRAMS += tests/integration/faults tests/integration/faults-writer
+TESTS += tests/integration/faults
+tests_integration_faults_SOURCES = tests/integration/faults.c $(PEBBLE_HARNESS_SOURCES)
+tests_integration_faults_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_integration_faults_LDADD = $(TESTS_LDADD)
+# The helper the SIGKILL loop starts (not a test by itself).
+tests_integration_faults_writer_SOURCES = tests/integration/faults-writer.c
+tests_integration_faults_writer_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_integration_faults_writer_LDADD = $(TESTS_LDADD)
+EXTRA_DIST += tests/integration/faults.mk
