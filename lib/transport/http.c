@@ -196,7 +196,8 @@ typedef struct xfer {
     acme__transport *t;
     acme__response *resp;
     bool head;           /* a HEAD request: no body expected */
-    bool too_big;        /* aborted: the body exceeds max_response_size */
+    bool too_big;        /* aborted: headers or body exceed max_response_size */
+    size_t header_bytes; /* header lines received so far, interim responses included */
     bool nomem;          /* aborted: out of memory */
     acme__link_list links;
 } xfer;
@@ -236,6 +237,16 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata)
     const char *colon, *value;
     char *v;
 
+    /*
+     * The size limit covers the headers too: a server sending header
+     * lines without end (each Link kept) must not grow memory up to
+     * whatever bound this libcurl may or may not have.
+     */
+    if (n > x->t->max_response_size - x->header_bytes) {
+        x->too_big = true;
+        return 0;
+    }
+    x->header_bytes += n;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         reset_headers(x);
         return n;
@@ -355,6 +366,11 @@ static bool is_tls_error(CURLcode rc)
     }
 }
 
+static bool is_http_url(const char *url)
+{
+    return acme__strncaseeq(url, "http://", 7) || acme__strncaseeq(url, "https://", 8);
+}
+
 /* Turn a failed transfer into an error naming the host (not the full URL: it may hold tokens). */
 static int transfer_error(acme_error **err, acme__transport *t, const xfer *x, CURLcode rc,
                           const char *url)
@@ -377,8 +393,22 @@ static int transfer_error(acme_error **err, acme__transport *t, const xfer *x, C
         code = acme_error_set(err, ACME_E_TIMEOUT, _("request to %s timed out: %s"), host, why);
     } else if (is_tls_error(rc)) {
         code = acme_error_set(err, ACME_E_TLS, _("TLS error with %s: %s"), host, why);
+    } else if (rc == CURLE_WEIRD_SERVER_REPLY ||
+               (rc == CURLE_UNSUPPORTED_PROTOCOL && is_http_url(url))) {
+        /*
+         * Not HTTP: for an http(s) URL, "unsupported protocol" is libcurl
+         * refusing an answer without a status line (HTTP/0.9), which is
+         * the server's fault, not the caller's URL.
+         */
+        code = acme_error_set(err, ACME_E_PROTOCOL, _("malformed HTTP answer from %s: %s"), host,
+                              why);
     } else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
         code = acme_error_set(err, ACME_E_INVALID, _("cannot use URL for %s: %s"), host, why);
+    } else if (rc == CURLE_PARTIAL_FILE || rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR ||
+               rc == CURLE_SEND_ERROR) {
+        /* The server was reached: "cannot reach" would send one looking in the wrong place. */
+        code = acme_error_set(err, ACME_E_NETWORK, _("connection to %s broke off: %s"), host,
+                              why);
     } else {
         code = acme_error_set(err, ACME_E_NETWORK, _("cannot reach %s: %s"), host, why);
     }
