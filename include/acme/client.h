@@ -289,7 +289,8 @@ ACME_EXTERN const acme_error *acme_order_error(const acme_order *order);
  *
  * @param deadline  absolute time (time(NULL) clock); 0: 5 minutes from now
  * @return ACME_OK when valid; ACME_E_REJECTED when invalid (the error
- *         carries the order's problem); ACME_E_TIMEOUT.
+ *         carries the order's problem); ACME_E_INVALIDSTATE when the order
+ *         is "ready" (only finalize moves it on); ACME_E_TIMEOUT.
  */
 ACME_EXTERN int acme_order_poll(acme_order *order, acme_client *client, time_t deadline,
                                 acme_error **err);
@@ -344,7 +345,13 @@ ACME_EXTERN const acme_identifier *acme_authorization_identifier(const acme_auth
 ACME_EXTERN bool acme_authorization_wildcard(const acme_authorization *authz);
 ACME_EXTERN time_t acme_authorization_expires(const acme_authorization *authz);
 ACME_EXTERN size_t acme_authorization_challenge_count(const acme_authorization *authz);
-/** Challenge @p i; borrowed from the authorization. */
+/**
+ * Challenge @p i; borrowed from the authorization until
+ * acme_authorization_free().  It stays valid across
+ * acme_authorization_poll() and acme_authorization_deactivate(): it shows
+ * the new state while the CA lists it, its last state once the CA drops it
+ * (CAs list only the passed challenge of a valid authorization).
+ */
 ACME_EXTERN const acme_challenge *acme_authorization_challenge(const acme_authorization *authz,
                                                               size_t i);
 /** The first challenge of @p type ("http-01"), or NULL. */

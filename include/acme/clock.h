@@ -27,10 +27,13 @@ typedef struct acme_clock acme_clock;
  */
 ACME_EXTERN int acme_clock_system_new(acme_clock **out, acme_error **err);
 
-/** Milliseconds since the Unix epoch.  Thread safety: MT-Safe. */
+/**
+ * Milliseconds since the Unix epoch.  A NULL @p clock reads as the system
+ * clock.  Thread safety: MT-Safe.
+ */
 ACME_EXTERN int64_t acme_clock_now_ms(const acme_clock *clock);
 
-/** Seconds since the Unix epoch.  Thread safety: MT-Safe. */
+/** Seconds since the Unix epoch, rounded down.  Thread safety: MT-Safe. */
 ACME_EXTERN time_t acme_clock_now(const acme_clock *clock);
 
 /** Free a clock (NULL-safe); not while an object that uses it is alive. */

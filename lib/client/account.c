@@ -434,6 +434,23 @@ int acme_client_account_agree_terms(acme_client *client, acme_error **err)
     return ACME_OK;
 }
 
+/* RFC 8555 §7.3.1: whether @p key has an account (onlyReturnExisting,
+ * signed by that key).  Any failure counts as "no". */
+static bool key_has_account(acme_client *client, const acme_key *key)
+{
+    acme__response resp;
+    const char *url;
+    bool found;
+
+    if (acme__client_dir_url(&url, client, ACME_DIR_NEW_ACCOUNT, NULL) < 0)
+        return false;
+    found = acme__transport_post(&resp, client->transport, url, "{\"onlyReturnExisting\":true}",
+                                 key, NULL, "application/json", NULL) >= 0 &&
+            resp.location != NULL;
+    acme__response_clear(&resp);
+    return found;
+}
+
 /*
  * RFC 8555 §7.3.5: key rollover.  The inner JWS is signed by the new key,
  * with its "jwk" and the keyChange URL but no nonce, over
@@ -447,6 +464,7 @@ int acme_client_account_key_change(acme_client *client, const acme_key *new_key,
     char *old_jwk = NULL, *inner = NULL, *text = NULL;
     json_object *p = NULL, *jwk = NULL;
     acme__response resp;
+    acme_error *e = NULL;
     int rc;
 
     memset(&resp, 0, sizeof(resp));
@@ -473,7 +491,19 @@ int acme_client_account_key_change(acme_client *client, const acme_key *new_key,
     }
     if ((rc = acme__jws_sign(&inner, new_key, NULL, NULL, url, text, err)) < 0)
         goto out;
-    if ((rc = acme__client_post(&resp, client, url, inner, NULL, err)) < 0) {
+    if ((rc = acme__client_post(&resp, client, url, inner, NULL, &e)) < 0) {
+        /* RFC 8555 §7.3.5: a new key that has an account of its own is
+         * refused with 409 Conflict; Pebble says serverInternal instead.
+         * Asking the CA tells the two apart from real server trouble, so
+         * that callers see ACME_E_REJECTED from every CA. */
+        if (e && e->http_status >= 400 &&
+            (e->http_status == 409 || key_has_account(client, new_key))) {
+            e->code = rc = ACME_E_REJECTED;
+            e->retryable = false;
+            acme__error_prefix(&e, rc, _("the new key already has an account"));
+        }
+        acme__error_give(err, e);
+        e = NULL;
         rc = acme__error_prefix(err, rc, _("cannot change the account key"));
         goto out;
     }

@@ -12,17 +12,31 @@
 
 #define NOMEM(err) acme_error_set((err), ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM))
 
+static void challenge_clear(acme_challenge *c)
+{
+    free(c->type);
+    free(c->url);
+    free(c->token);
+    acme_error_free(c->error);
+    memset(c, 0, sizeof(*c));
+}
+
+static void challenges_free(acme_challenge **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i])
+            challenge_clear(v[i]);
+        free(v[i]);
+    }
+    free(v);
+}
+
 static void authz_clear(acme_authorization *a)
 {
     free(a->url);
     free(a->id_value);
-    for (size_t i = 0; i < a->nch; i++) {
-        free(a->ch[i].type);
-        free(a->ch[i].url);
-        free(a->ch[i].token);
-        acme_error_free(a->ch[i].error);
-    }
-    free(a->ch);
+    challenges_free(a->ch, a->nch);
+    challenges_free(a->retired, a->nretired);
     memset(a, 0, sizeof(*a));
 }
 
@@ -106,13 +120,58 @@ static int parse_authz(acme_authorization *a, const acme__response *resp, acme_e
     }
     for (size_t i = 0; i < n; i++) {
         a->nch = i + 1;
-        if ((rc = parse_challenge(&a->ch[i], json_object_array_get_idx(chs, i), err)) < 0)
+        if (!(a->ch[i] = calloc(1, sizeof(*a->ch[i])))) {
+            rc = NOMEM(err);
+            goto out;
+        }
+        if ((rc = parse_challenge(a->ch[i], json_object_array_get_idx(chs, i), err)) < 0)
             goto out;
     }
     rc = ACME_OK;
 out:
     json_object_put(j);
     return rc;
+}
+
+/*
+ * Applications hold challenge pointers while they poll (a responder is
+ * given one and stopped with it later), and CAs list fewer challenges once
+ * an authorization is valid (Pebble and Boulder keep only the one that
+ * passed).  So a challenge the CA lists again keeps its object, with the
+ * fresh contents, and one it no longer lists is retired, not freed, until
+ * the authorization is freed.
+ */
+static int keep_challenges(acme_authorization *old, acme_authorization *fresh)
+{
+    acme_challenge **ret;
+    size_t cap = old->nretired + old->nch;
+
+    if (!(ret = realloc(old->retired, (cap ? cap : 1) * sizeof(*ret))))
+        return ACME_E_NOMEM;
+    old->retired = ret;
+    for (size_t i = 0; i < fresh->nch; i++)
+        for (size_t j = 0; j < old->nch; j++) {
+            acme_challenge *keep = old->ch[j];
+
+            if (!keep || strcmp(keep->url, fresh->ch[i]->url) != 0)
+                continue;
+            challenge_clear(keep);
+            *keep = *fresh->ch[i];
+            free(fresh->ch[i]);
+            fresh->ch[i] = keep;
+            old->ch[j] = NULL;
+            break;
+        }
+    for (size_t j = 0; j < old->nch; j++)
+        if (old->ch[j]) {
+            old->retired[old->nretired++] = old->ch[j];
+            old->ch[j] = NULL;
+        }
+    fresh->retired = old->retired;
+    fresh->nretired = old->nretired;
+    old->retired = NULL;
+    old->nretired = 0;
+    return ACME_OK;
 }
 
 static int take_authz(acme_authorization *a, const acme__response *resp, const char *url,
@@ -126,6 +185,10 @@ static int take_authz(acme_authorization *a, const acme__response *resp, const c
         (rc = (fresh.url = strdup(url)) ? ACME_OK : NOMEM(err)) < 0) {
         authz_clear(&fresh);
         return rc;
+    }
+    if (keep_challenges(a, &fresh) < 0) {
+        authz_clear(&fresh);
+        return NOMEM(err);
     }
     authz_clear(a);
     *a = fresh;
@@ -198,7 +261,7 @@ size_t acme_authorization_challenge_count(const acme_authorization *authz)
 
 const acme_challenge *acme_authorization_challenge(const acme_authorization *authz, size_t i)
 {
-    return authz && i < authz->nch ? &authz->ch[i] : NULL;
+    return authz && i < authz->nch ? authz->ch[i] : NULL;
 }
 
 const acme_challenge *acme_authorization_find_challenge(const acme_authorization *authz,
@@ -207,8 +270,8 @@ const acme_challenge *acme_authorization_find_challenge(const acme_authorization
     if (!authz || !type)
         return NULL;
     for (size_t i = 0; i < authz->nch; i++)
-        if (strcmp(authz->ch[i].type, type) == 0)
-            return &authz->ch[i];
+        if (strcmp(authz->ch[i]->type, type) == 0)
+            return authz->ch[i];
     return NULL;
 }
 
@@ -220,14 +283,14 @@ static int authz_failed(const acme_authorization *a, acme_error **err)
     for (size_t i = 0; i < a->nch; i++) {
         acme_error *e;
 
-        if (!a->ch[i].error || !(e = acme_error_copy(a->ch[i].error)))
+        if (!a->ch[i]->error || !(e = acme_error_copy(a->ch[i]->error)))
             continue;
         e->code = ACME_E_REJECTED;
         e->retryable = false;
         acme__error_give(err, e);
         return acme__error_prefix(err, ACME_E_REJECTED, _("authorization for %s%s is %s (%s)"),
                                   a->wildcard ? "*." : "", a->id.value,
-                                  acme_status_string(a->status), a->ch[i].type);
+                                  acme_status_string(a->status), a->ch[i]->type);
     }
     return acme_error_set(err, ACME_E_REJECTED, _("authorization for %s%s is %s"),
                           a->wildcard ? "*." : "", a->id.value, acme_status_string(a->status));

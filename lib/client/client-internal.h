@@ -93,8 +93,10 @@ struct acme_authorization {
     char *id_value;
     bool wildcard;
     time_t expires;
-    acme_challenge *ch;
+    acme_challenge **ch;         /* each allocated alone: pointers outlive refreshes */
     size_t nch;
+    acme_challenge **retired;    /* challenges the CA stopped listing, kept until free */
+    size_t nretired;
     int64_t retry_after;
 };
 

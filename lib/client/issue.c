@@ -102,8 +102,8 @@ static int plan(issue_state *st, acme_error **err)
             const acme_responder *r = st->opts->responders[k];
             const acme_challenge *ch;
 
-            /* dns-01 is the only way to prove a wildcard (§7.1.3), which
-             * the CA expresses by offering nothing else. */
+            /* No special case for wildcards: the CA offers only dns-01
+             * for them (RFC 8555 §7.1.3), so only a dns-01 responder fits. */
             if (r && (ch = acme_authorization_find_challenge(j->authz, r->ops->challenge_type))) {
                 j->r = r;
                 j->ch.status = ch->status;

@@ -260,18 +260,14 @@ int acme_order_new(acme_order **out, acme_client *client, const acme_order_optio
 int acme_order_refresh(acme_order *order, acme_client *client, acme_error **err)
 {
     acme__response resp;
-    char *url;
     int rc;
 
     if (!order || !client || !order->url)
         return acme_error_set(err, ACME_E_INVALID, _("missing argument"));
     rc = acme__client_post(&resp, client, order->url, NULL, "application/json", err);
-    if (rc >= 0 && (url = strdup(order->url))) {
-        rc = take_order(order, &resp, url, err);
-        free(url);
-    } else if (rc >= 0) {
-        rc = NOMEM(err);
-    }
+    /* take_order copies the URL before it drops the old state. */
+    if (rc >= 0)
+        rc = take_order(order, &resp, order->url, err);
     acme__response_clear(&resp);
     return rc;
 }

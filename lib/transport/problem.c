@@ -30,10 +30,7 @@ typedef struct problem_kind {
  * later without any change: the CA's own trouble, rate limits, a stale
  * nonce.  Validation failures (connection, dns, tls, caa,
  * incorrectResponse, unauthorized) are not: they need the responder or
- * the DNS fixed first.  serverInternal is ACME_E_REJECTED (the CA did not
- * do it; Pebble also answers some refusals, like a key rollover to a key
- * in use, with it) but retryable; ACME_E_PROTOCOL stays for answers that
- * break the protocol.
+ * the DNS fixed first.
  */
 static const problem_kind problems[] = {
     { "accountDoesNotExist",     ACME_E_REJECTED,     false },
@@ -55,7 +52,7 @@ static const problem_kind problems[] = {
     { "orderNotReady",           ACME_E_INVALIDSTATE, false },
     { "rateLimited",             ACME_E_RATELIMITED,  true  },
     { "rejectedIdentifier",      ACME_E_REJECTED,     false },
-    { "serverInternal",          ACME_E_REJECTED,     true  },
+    { "serverInternal",          ACME_E_PROTOCOL,     true  },
     { "tls",                     ACME_E_REJECTED,     false },
     { "unauthorized",            ACME_E_REJECTED,     false },
     { "unsupportedContact",      ACME_E_REJECTED,     false },

@@ -82,7 +82,8 @@ static void test_log(void *userdata, acme_log_level level, const char *msg,
     size_t i;
 
     (void)userdata;
-    g_printerr("libacme %s: %s", acme_log_level_name(level), msg);
+    g_printerr("[%.3f] libacme %s: %s", (double)g_get_monotonic_time() / G_USEC_PER_SEC,
+               acme_log_level_name(level), msg);
     for (i = 0; i < nfields; i++)
         g_printerr(" %s=%s", fields[i].key, fields[i].value);
     g_printerr("\n");
@@ -167,7 +168,38 @@ static bool chain_verifies(const char *chain_pem, const char *root_pem)
     g_assert_cmpint(gnutls_x509_trust_list_init(&tl, 0), ==, 0);
     g_assert_cmpint(gnutls_x509_trust_list_add_trust_mem(tl, &r, NULL, GNUTLS_X509_FMT_PEM, 0, 0),
                     ==, 1);
-    g_assert_cmpint(gnutls_x509_trust_list_verify_crt(tl, certs, n, 0, &voutput, NULL), ==, 0);
+    /*
+     * Signatures and trust only: Pebble stamps notBefore with its own
+     * second, which may be ahead of ours by a fraction, so GnuTLS's time
+     * check would fail now and then.  Validity is checked below with a
+     * few seconds' allowance.
+     */
+    g_assert_cmpint(gnutls_x509_trust_list_verify_crt(tl, certs, n,
+                                                      GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+                                                          GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
+                                                      &voutput, NULL),
+                    ==, 0);
+    for (i = 0; i < n; i++) {
+        time_t now = time(NULL);
+
+        g_assert_cmpint(gnutls_x509_crt_get_activation_time(certs[i]), <=, now + 5);
+        g_assert_cmpint(gnutls_x509_crt_get_expiration_time(certs[i]), >, now);
+    }
+    if (voutput != 0) {
+        gnutls_datum_t why = { NULL, 0 };
+
+        gnutls_certificate_verification_status_print(voutput, GNUTLS_CRT_X509, &why, 0);
+        g_test_message("chain does not verify (status 0x%x): %s", voutput,
+                       why.data ? (const char *)why.data : "?");
+        for (i = 0; i < n; i++) {
+            gnutls_datum_t info = { NULL, 0 };
+
+            if (gnutls_x509_crt_print(certs[i], GNUTLS_CRT_PRINT_ONELINE, &info) == 0)
+                g_test_message("  [%u] %s", i, (const char *)info.data);
+            gnutls_free(info.data);
+        }
+        gnutls_free(why.data);
+    }
     gnutls_x509_trust_list_deinit(tl, 1);
     for (i = 0; i < n; i++)
         gnutls_x509_crt_deinit(certs[i]);
@@ -446,10 +478,23 @@ static void test_account_key_rollover(void)
         acme_key *taken = NULL;
         acme_client *other = new_account(shared, &taken);
 
-        err = ASSERT_FAILS(acme_client_account_key_change(c, taken, &err), err,
-                           ACME_E_REJECTED);
+        int rc = acme_client_account_key_change(c, taken, &err);
+
+        /*
+         * RFC 8555 §7.3.5 asks for 409 Conflict; Pebble 2.4 answers 500
+         * serverInternal "New public key is already in use by account ...".
+         * Either way the call fails with the CA's detail, and the account
+         * keeps its current key.
+         */
+        g_assert_cmpint(rc, <, 0);
+        g_assert_nonnull(err);
+        g_assert_nonnull(acme_error_detail(err));
+        g_assert_nonnull(strstr(acme_error_detail(err), "already in use"));
+        g_assert_true(acme_error_http_status(err) == 409 || acme_error_http_status(err) == 500);
         acme_error_free(err);
         err = NULL;
+        ASSERT_OK(acme_client_account_update_contact(c, two, 1, &err), err,
+                  "update after refused rollover");
         acme_client_free(other);
         acme_key_free(taken);
     }
@@ -837,6 +882,7 @@ static void test_manual_order_chains(void)
     acme_client *c;
     acme_order_options oo = ACME_ORDER_OPTIONS_INIT;
     char *name, *csr = NULL, *keyauth = NULL, **chains = NULL, *cn0, *cn1, *top, *pem = NULL;
+    char *token;
     acme_identifier id = { ACME_ID_DNS, NULL };
     acme_order *order = NULL;
     acme_authorization *authz = NULL;
@@ -858,13 +904,19 @@ static void test_manual_order_chains(void)
               err, "authorization_get");
     ch = acme_authorization_find_challenge(authz, "http-01");
     g_assert_nonnull(ch);
-    ASSERT_OK(acme_key_authorization(&keyauth, key, acme_challenge_token(ch), &err), err,
-              "key_authorization");
-    g_assert_true(pebble_cts_add_http01(p, acme_challenge_token(ch), keyauth));
+    /* ch is borrowed from authz, which the poll below replaces: keep the token. */
+    token = g_strdup(acme_challenge_token(ch));
+    ASSERT_OK(acme_key_authorization(&keyauth, key, token, &err), err, "key_authorization");
+    g_assert_true(pebble_cts_add_http01(p, token, keyauth));
     ASSERT_OK(acme_challenge_respond(c, ch, &err), err, "challenge_respond");
     ASSERT_OK(acme_authorization_poll(authz, c, time(NULL) + 30, &err), err, "authz_poll");
     g_assert_cmpint(acme_authorization_status(authz), ==, ACME_STATUS_VALID);
-    g_assert_true(pebble_cts_del_http01(p, acme_challenge_token(ch)));
+    ch = acme_authorization_find_challenge(authz, "http-01");
+    g_assert_nonnull(ch);
+    g_assert_cmpint(acme_challenge_status(ch), ==, ACME_STATUS_VALID);
+    g_assert_cmpstr(acme_challenge_token(ch), ==, token);
+    g_assert_true(pebble_cts_del_http01(p, token));
+    g_free(token);
 
     cert_key = new_key();
     ASSERT_OK(acme_csr_new(&csr, cert_key, names, 1, &err), err, "csr_new");
@@ -1034,7 +1086,7 @@ static void test_twenty_in_a_row(void)
     acme_client *c = new_account(shared, NULL);
     acme_responder *r = pebble_responder_new(shared, "http-01");
     uint64_t req0 = 0, req1 = 0, bad0 = 0, bad1 = 0;
-    gint64 t0, t1;
+    gint64 t0, t1, in_issue = 0;
     int i, ok = 0;
 
     acme_client_stats(c, &req0, &bad0);
@@ -1043,8 +1095,10 @@ static void test_twenty_in_a_row(void)
         char *name = unique_name("twenty");
         const char *names[] = { name };
         char *key_pem, *chain_pem;
+        gint64 s = g_get_monotonic_time();
 
         issue(c, names, 1, &r, 1, NULL, &key_pem, &chain_pem);
+        in_issue += g_get_monotonic_time() - s;
         acme_chain_free(check_issued(shared, key_pem, chain_pem, names, 1, 0));
         ok++;
         acme_free(key_pem);
@@ -1054,12 +1108,13 @@ static void test_twenty_in_a_row(void)
     t1 = g_get_monotonic_time();
     acme_client_stats(c, &req1, &bad1);
     g_assert_cmpint(ok, ==, 20);
-    g_test_message("20 single-name certificates in a row, one client: %.2f s wall "
-                   "(%.0f ms each, including the test's checks), %" G_GUINT64_FORMAT
-                   " HTTP requests (%.1f per certificate), %" G_GUINT64_FORMAT
+    g_test_message("20 single-name certificates in a row, one client: %.2f s wall in "
+                   "acme_client_issue (%.0f ms each; %.2f s with the test's checks), %"
+                   G_GUINT64_FORMAT " HTTP requests (%.1f per certificate), %" G_GUINT64_FORMAT
                    " badNonce retries",
-                   (double)(t1 - t0) / G_USEC_PER_SEC, (double)(t1 - t0) / 20 / 1000,
-                   req1 - req0, (double)(req1 - req0) / 20, bad1 - bad0);
+                   (double)in_issue / G_USEC_PER_SEC, (double)in_issue / 20 / 1000,
+                   (double)(t1 - t0) / G_USEC_PER_SEC, req1 - req0,
+                   (double)(req1 - req0) / 20, bad1 - bad0);
     acme_responder_free(r);
     acme_client_free(c);
 }

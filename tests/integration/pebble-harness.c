@@ -154,10 +154,12 @@ static void test_responders_off(void)
 }
 
 /*
- * Ask challtestsrv's DNS for the TXT records of @p name over UDP (a
- * minimal RFC 1035 query) and say whether @p value is among the answers.
+ * Ask challtestsrv's DNS for the records of @p qtype (16 TXT, 1 A) of
+ * @p name over UDP (a minimal RFC 1035 query) and say whether the @p vlen
+ * bytes of @p value appear among the answers.
  */
-static bool dns_txt_has(const pebble *p, const char *name, const char *value)
+static bool dns_has(const pebble *p, const char *name, unsigned int qtype, const void *value,
+                    size_t vlen)
 {
     guint8 q[512], r[1500];
     size_t n = 0;
@@ -184,8 +186,10 @@ static bool dns_txt_has(const pebble *p, const char *name, const char *value)
             label++;
     }
     q[n++] = 0;
-    memcpy(q + n, "\x00\x10\x00\x01", 4); /* TXT, IN */
-    n += 4;
+    q[n++] = (guint8)(qtype >> 8);
+    q[n++] = (guint8)(qtype & 0xff);
+    q[n++] = 0;
+    q[n++] = 1; /* IN */
 
     fd = socket(AF_INET, SOCK_DGRAM, 0);
     g_assert_cmpint(fd, >=, 0);
@@ -200,10 +204,15 @@ static bool dns_txt_has(const pebble *p, const char *name, const char *value)
     g_assert_cmpint(got, >=, 12);
     g_assert_cmpint(r[0], ==, 0x12);
     g_assert_cmpint(r[1], ==, 0x34);
-    /* The TXT character-strings hold the value verbatim. */
+    /* TXT character-strings hold the value verbatim, A records the 4 bytes. */
     if (((r[6] << 8) | r[7]) > 0)
-        found = memmem(r, (size_t)got, value, strlen(value)) != NULL;
+        found = memmem(r + n, (size_t)got - n, value, vlen) != NULL;
     return found;
+}
+
+static bool dns_txt_has(const pebble *p, const char *name, const char *value)
+{
+    return dns_has(p, name, 16, value, strlen(value));
 }
 
 static void test_dns_txt(void)
@@ -221,6 +230,22 @@ static void test_dns_txt(void)
     pebble_stop(p);
 }
 
+static void test_dns_a(void)
+{
+    pebble *p = pebble_start(NULL);
+    static const guint8 addr[4] = { 10, 1, 2, 3 };
+    static const guint8 loopback[4] = { 127, 0, 0, 1 };
+
+    /* -defaultIPv4 answers every name with 127.0.0.1 ... */
+    g_assert_true(dns_has(p, "a.harness.example", 1, loopback, 4));
+    g_assert_false(dns_has(p, "a.harness.example", 1, addr, 4));
+    /* ... until add-a sets the name's own address. */
+    g_assert_true(pebble_cts_add_a(p, "a.harness.example.", "10.1.2.3"));
+    g_assert_true(dns_has(p, "a.harness.example", 1, addr, 4));
+    g_assert_true(dns_has(p, "b.harness.example", 1, loopback, 4));
+    pebble_stop(p);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -230,5 +255,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pebble/harness/challtestsrv-http01", test_http01);
     g_test_add_func("/pebble/harness/responders-off", test_responders_off);
     g_test_add_func("/pebble/harness/challtestsrv-dns-txt", test_dns_txt);
+    g_test_add_func("/pebble/harness/challtestsrv-dns-a", test_dns_a);
     return g_test_run();
 }

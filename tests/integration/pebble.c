@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -29,8 +30,17 @@
 
 #include "pebble.h"
 
-/* How long Pebble may take to answer its directory after it is started. */
-#define START_DEADLINE_US (20 * G_USEC_PER_SEC)
+/*
+ * How long Pebble may take to answer its directory after it is started:
+ * 20 s, or $PEBBLE_START_TIMEOUT seconds (for slow runs, e.g. valgrind).
+ */
+#define START_DEADLINE_S 20
+/*
+ * Timeout of one management request.  Generous: the servers are local, so
+ * it only matters when something hangs, and a TLS handshake under valgrind
+ * on a busy machine can take seconds.
+ */
+#define REQUEST_TIMEOUT_MS 60000
 /* Ports each start needs: listen, management, httpPort, tlsPort, dns01, cts management. */
 #define NPORTS 6
 /* A start is tried again with new ports when one was taken in between. */
@@ -67,7 +77,7 @@ static bool pick_ports(unsigned int *ports, size_t n)
         struct sockaddr_in sa;
         socklen_t len = sizeof(sa);
 
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fds[i] < 0) {
             ok = false;
             break;
@@ -113,6 +123,24 @@ static bool run_sync(char **argv, int log_fd, GError **error)
         return false;
     }
     return true;
+}
+
+/* Whether something accepts TCP connections on 127.0.0.1:@p port. */
+static bool port_open(unsigned int port)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool open_ = false;
+
+    if (fd < 0)
+        return false;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    open_ = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return open_;
 }
 
 /* Whether child @p pid has exited (and reap it); *pid is then set to 0. */
@@ -190,6 +218,11 @@ void pebble_print_log_tail(const pebble *p, int lines)
 
 static void pebble_free_fields(pebble *p)
 {
+    size_t i;
+
+    for (i = 0; i < PEBBLE_MAX_ROOTS; i++)
+        g_free(p->root_cache[i]);
+    g_mutex_clear(&p->cache_lock);
     g_free(p->tmpdir);
     g_free(p->log_path);
     g_free(p->directory_url);
@@ -369,7 +402,7 @@ static bool cts_post(const pebble *p, const char *endpoint, ...)
     va_end(ap);
     url = g_strdup_printf("%s/%s", p->challtestsrv_url, endpoint);
     status = http_request(url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-                          NULL, 10000, NULL);
+                          NULL, REQUEST_TIMEOUT_MS, NULL);
     if (status != 200)
         g_printerr("pebble harness: POST %s answered %ld\n", url, status);
     g_free(url);
@@ -420,7 +453,7 @@ bool pebble_cts_add_a(const pebble *p, const char *host, const char *addr)
     json_object_object_add(o, "addresses", addrs);
     url = g_strdup_printf("%s/add-a", p->challtestsrv_url);
     status = http_request(url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-                          NULL, 10000, NULL);
+                          NULL, REQUEST_TIMEOUT_MS, NULL);
     g_free(url);
     json_object_put(o);
     return status == 200;
@@ -429,7 +462,7 @@ bool pebble_cts_add_a(const pebble *p, const char *host, const char *addr)
 char *pebble_http_get(const char *url, const char *ca_file, long *status)
 {
     char *body = NULL;
-    long st = http_request(url, NULL, ca_file, 10000, &body);
+    long st = http_request(url, NULL, ca_file, REQUEST_TIMEOUT_MS, &body);
 
     if (status != NULL)
         *status = st;
@@ -444,7 +477,7 @@ char *pebble_mgmt_get(const pebble *p, const char *path, long *status)
 {
     char *url = g_strdup_printf("%s%s", p->management_url, path);
     char *body = NULL;
-    long st = http_request(url, NULL, p->ca_file, 10000, &body);
+    long st = http_request(url, NULL, p->ca_file, REQUEST_TIMEOUT_MS, &body);
 
     g_free(url);
     if (status != NULL)
@@ -458,10 +491,26 @@ char *pebble_mgmt_get(const pebble *p, const char *path, long *status)
 
 char *pebble_root_pem(const pebble *p, int n)
 {
-    char *path = g_strdup_printf("/roots/%d", n);
-    char *pem = pebble_mgmt_get(p, path, NULL);
+    pebble *mp = (pebble *)p; /* the cache is not part of p's observable state */
+    char *path, *pem;
 
+    /* Roots never change while Pebble runs: fetch each once. */
+    if (n >= 0 && n < PEBBLE_MAX_ROOTS) {
+        g_mutex_lock(&mp->cache_lock);
+        pem = g_strdup(mp->root_cache[n]);
+        g_mutex_unlock(&mp->cache_lock);
+        if (pem != NULL)
+            return pem;
+    }
+    path = g_strdup_printf("/roots/%d", n);
+    pem = pebble_mgmt_get(p, path, NULL);
     g_free(path);
+    if (pem != NULL && n >= 0 && n < PEBBLE_MAX_ROOTS) {
+        g_mutex_lock(&mp->cache_lock);
+        if (mp->root_cache[n] == NULL)
+            mp->root_cache[n] = g_strdup(pem);
+        g_mutex_unlock(&mp->cache_lock);
+    }
     return pem;
 }
 
@@ -688,6 +737,9 @@ static bool start_once(pebble *p, const pebble_options *o, const char *pebble_bi
     char *a_dns, *a_mgmt, *a_http, *a_tls, *a_dnsserver;
     char **env;
     const char *exited = NULL;
+    const char *env_timeout = g_getenv("PEBBLE_START_TIMEOUT");
+    int start_timeout = env_timeout != NULL && atoi(env_timeout) > 0 ? atoi(env_timeout)
+                                                                       : START_DEADLINE_S;
     gint64 deadline;
     bool ok = false;
 
@@ -735,7 +787,7 @@ static bool start_once(pebble *p, const pebble_options *o, const char *pebble_bi
      * Wait until both answer: Pebble's directory over HTTPS (trusting our
      * CA) and challtestsrv's management port (any HTTP status).  Bounded.
      */
-    deadline = g_get_monotonic_time() + START_DEADLINE_US;
+    deadline = g_get_monotonic_time() + (gint64)start_timeout * G_USEC_PER_SEC;
     {
         char *cts_probe = g_strdup_printf("%s/", p->challtestsrv_url);
         bool dir_ok = false, cts_ok = false;
@@ -749,10 +801,14 @@ static bool start_once(pebble *p, const pebble_options *o, const char *pebble_bi
                 exited = cts_bin;
                 break;
             }
-            if (!dir_ok)
-                dir_ok = http_request(p->directory_url, NULL, p->ca_file, 2000, NULL) == 200;
-            if (!cts_ok)
-                cts_ok = http_request(cts_probe, NULL, NULL, 2000, NULL) != 0;
+            /*
+             * A plain connect() first: cheap, where an HTTPS probe costs a
+             * TLS handshake (slow under valgrind).
+             */
+            if (!dir_ok && port_open(p->listen_port))
+                dir_ok = http_request(p->directory_url, NULL, p->ca_file, REQUEST_TIMEOUT_MS, NULL) == 200;
+            if (!cts_ok && port_open(p->cts_port))
+                cts_ok = http_request(cts_probe, NULL, NULL, REQUEST_TIMEOUT_MS, NULL) != 0;
             if (dir_ok && cts_ok) {
                 ok = true;
                 break;
@@ -775,8 +831,7 @@ static bool start_once(pebble *p, const pebble_options *o, const char *pebble_bi
         return false;
     if (exited != NULL)
         fail(p, "%s exited during start", exited);
-    fail(p, "Pebble did not come up (directory %s) within %d s", p->directory_url,
-         (int)(START_DEADLINE_US / G_USEC_PER_SEC));
+    fail(p, "Pebble did not come up (directory %s) within %d s", p->directory_url, start_timeout);
 }
 
 pebble *pebble_start(const pebble_options *opts)
@@ -799,6 +854,7 @@ pebble *pebble_start(const pebble_options *opts)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         fail(NULL, "curl_global_init failed");
 
+    g_mutex_init(&p->cache_lock);
     p->tmpdir = g_dir_make_tmp("libacme-pebble-XXXXXX", &error);
     if (p->tmpdir == NULL)
         fail(NULL, "cannot make a temporary directory: %s", error->message);

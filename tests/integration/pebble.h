@@ -24,7 +24,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <glib.h>
+
 #include <acme/acme.h>
+
+/* Roots pebble_root_pem() caches. */
+#define PEBBLE_MAX_ROOTS 4
 
 /* Options for pebble_start().  Initialise with PEBBLE_OPTIONS_INIT. */
 typedef struct pebble_options {
@@ -61,6 +66,8 @@ typedef struct pebble {
     char *eab_hmac_key;      /* base64url */
     unsigned int listen_port, management_port, http_port, tls_port, dns_port, cts_port;
     pid_t pebble_pid, cts_pid;
+    GMutex cache_lock;
+    char *root_cache[PEBBLE_MAX_ROOTS]; /* guarded by cache_lock */
 } pebble;
 
 /*

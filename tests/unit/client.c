@@ -102,8 +102,11 @@ typedef struct ca {
     int nauthz;                 /* 1 or 2 */
     bool authz0_valid;          /* authorization 0 valid from the start (reuse) */
     bool challenge_fails;
+    bool valid_lists_one;       /* a valid authorization lists only http-01, as Pebble does */
     bool wildcard;
     const char *ari_body;
+    bool key_change_fails;      /* answer keyChange with serverInternal, as Pebble does */
+    bool lookup_finds_none;     /* onlyReturnExisting finds no account */
 
     /* state */
     bool account;               /* registered */
@@ -242,6 +245,19 @@ static const char *authz_json(ca *c, int i)
         c->base, i, token);
 }
 
+/* RFC 8555 §7.1.4 lets a valid authorization list only the challenge that
+ * passed; Pebble does. */
+static const char *authz_json_shrunk(ca *c, int i)
+{
+    return mockhttp_strdup(
+        c->m,
+        "{\"status\":\"valid\",\"expires\":\"2030-01-01T00:00:00Z\","
+        "\"identifier\":{\"type\":\"dns\",\"value\":\"%s\"},\"challenges\":["
+        "{\"type\":\"http-01\",\"url\":\"%s/chall/%d/http\",\"status\":\"valid\","
+        "\"token\":\"tok_en-0123456789abcdef\"}]}",
+        i == 0 ? "example.org" : "www.example.org", c->base, i);
+}
+
 static void ca_directory(ca *c, mockhttp_response *out)
 {
     if (c->dir_body) {
@@ -306,7 +322,7 @@ static void ca_handle(void *userdata, const mockhttp_request *req, mockhttp_resp
     }
     if (strcmp(path, "/new-acct") == 0) {
         if (acme__json_bool(payload, "onlyReturnExisting", false)) {
-            if (!c->account)
+            if (!c->account || c->lookup_finds_none)
                 reply_problem(c, out, 400, "accountDoesNotExist", "no account for this key",
                               NULL);
             else
@@ -336,6 +352,11 @@ static void ca_handle(void *userdata, const mockhttp_request *req, mockhttp_resp
         goto done;
     }
     if (strcmp(path, "/key-change") == 0) {
+        if (c->key_change_fails) {
+            reply_problem(c, out, 500, "serverInternal",
+                          "New public key is already in use by account", NULL);
+            goto done;
+        }
         reply_json(c, out, 200, account_body(c), NULL);
         goto done;
     }
@@ -382,7 +403,10 @@ static void ca_handle(void *userdata, const mockhttp_request *req, mockhttp_resp
                                     "\"challenges\":[]}", NULL);
             goto done;
         }
-        reply_json(c, out, 200, authz_json(c, i), NULL);
+        reply_json(c, out, 200,
+                   c->valid_lists_one && authz_valid(c, i) ? authz_json_shrunk(c, i)
+                                                           : authz_json(c, i),
+                   NULL);
         goto done;
     }
     if (sscanf(path, "/chall/%d/", &i) == 1 && i >= 0 && i < 2) {
@@ -427,6 +451,15 @@ typedef struct {
 } Fixture;
 
 static acme_key *shared_key;  /* account key, generated once */
+
+/* Set a knob of the fake CA under its lock (its handler runs on the mock's
+ * threads, and ThreadSanitizer cannot see the HTTP round trip). */
+#define KNOB(f, field, value) \
+    do { \
+        g_mutex_lock(&(f)->ca.lock); \
+        (f)->ca.field = (value); \
+        g_mutex_unlock(&(f)->ca.lock); \
+    } while (0)
 
 static void make_client(Fixture *f, size_t max_response)
 {
@@ -560,9 +593,9 @@ static void test_directory_meta(Fixture *f, gconstpointer data)
     size_t n;
 
     (void)data;
-    f->ca.dir_profiles = true;
-    f->ca.dir_renewal_info = true;
-    f->ca.require_eab = true;
+    KNOB(f, dir_profiles, true);
+    KNOB(f, dir_renewal_info, true);
+    KNOB(f, require_eab, true);
     g_assert_cmpint(acme_client_directory(&dir, f->client, &err), ==, ACME_OK);
     g_assert_null(err);
     g_assert_cmpstr(acme_directory_terms_of_service(dir), ==, "https://ca.example/tos");
@@ -592,14 +625,14 @@ static void test_directory_missing_url(Fixture *f, gconstpointer data)
     int rc;
 
     (void)data;
-    f->ca.dir_body = "{\"newNonce\":\"http://127.0.0.1:1/n\",\"newAccount\":\"http://127.0.0.1:1/a\"}";
+    KNOB(f, dir_body, "{\"newNonce\":\"http://127.0.0.1:1/n\",\"newAccount\":\"http://127.0.0.1:1/a\"}");
     rc = acme_client_directory(&dir, f->client, &err);
     assert_error(err, rc, ACME_E_PROTOCOL);
     g_assert_nonnull(strstr(acme_error_message(err), "newOrder"));
     g_assert_null(dir);
     acme_error_free(err), err = NULL;
     /* Nothing half-done: once the CA is fixed, the same client works. */
-    f->ca.dir_body = NULL;
+    KNOB(f, dir_body, NULL);
     g_assert_cmpint(acme_client_directory(&dir, f->client, &err), ==, ACME_OK);
     g_assert_nonnull(dir);
     g_assert_false(acme_directory_external_account_required(dir));
@@ -625,7 +658,7 @@ static void test_directory_bad_body(Fixture *f, gconstpointer data)
 
     (void)data;
     for (size_t i = 0; i < G_N_ELEMENTS(bad_directories); i++) {
-        f->ca.dir_body = bad_directories[i].body;
+        KNOB(f, dir_body, bad_directories[i].body);
         g_test_message("directory body: %s", bad_directories[i].name);
         assert_error(err, acme_client_directory(&dir, f->client, &err), ACME_E_PROTOCOL);
         acme_error_free(err), err = NULL;
@@ -643,7 +676,7 @@ static void test_directory_oversized(Fixture *f, gconstpointer data)
     for (int i = 0; i < 4096; i++)
         g_string_append(big, "xxxxxxxx");
     g_string_append(big, "\"}");
-    f->ca.dir_body = big->str;
+    KNOB(f, dir_body, big->str);
     make_client(f, 4096);
     rc = acme_client_directory(&dir, f->client, &err);
     g_assert_cmpint(rc, <, 0);
@@ -651,7 +684,7 @@ static void test_directory_oversized(Fixture *f, gconstpointer data)
     g_assert_cmpint(acme_error_code_get(err), ==, rc);
     g_assert_null(dir);
     acme_error_free(err);
-    f->ca.dir_body = NULL;
+    KNOB(f, dir_body, NULL);
     g_string_free(big, TRUE);
 }
 
@@ -714,7 +747,7 @@ static void test_account_find(Fixture *f, gconstpointer data)
     json_object_put(prot);
     json_object_put(payload);
 
-    f->ca.account = true;
+    KNOB(f, account, true);
     g_assert_cmpint(acme_client_account_find(f->client, &err), ==, ACME_OK);
     g_assert_nonnull(acme_client_account_url(f->client));
 }
@@ -728,7 +761,7 @@ static void test_account_register_rejected(Fixture *f, gconstpointer data)
     acme_identifier id = { ACME_ID_DNS, "example.org" };
 
     (void)data;
-    f->ca.require_eab = true;
+    KNOB(f, require_eab, true);
     assert_error(err, acme_client_account_register(f->client, &ao, NULL, &err), ACME_E_REJECTED);
     g_assert_cmpstr(acme_error_problem_type(err), ==, URN "externalAccountRequired");
     acme_error_free(err), err = NULL;
@@ -754,7 +787,7 @@ static void test_account_eab(Fixture *f, gconstpointer data)
     size_t n;
 
     (void)data;
-    f->ca.require_eab = true;
+    KNOB(f, require_eab, true);
     ao.terms_agreed = true;
     ao.eab_kid = "kid-1";
     ao.eab_hmac_key = b64key;
@@ -831,10 +864,8 @@ static void test_account_recovery(Fixture *f, gconstpointer data)
     registered(f);
     g_assert_true(g_str_has_suffix(acme_client_account_url(f->client), "/acct/1"));
     /* The CA forgets the account once (a restarted test CA). */
-    g_mutex_lock(&f->ca.lock);
-    f->ca.account = false;
-    f->ca.forget_account = 1;
-    g_mutex_unlock(&f->ca.lock);
+    KNOB(f, account, false);
+    KNOB(f, forget_account, 1);
     oo.ids = &id;
     oo.nids = 1;
     g_assert_cmpint(acme_order_new(&o, f->client, &oo, &err), ==, ACME_OK);
@@ -947,6 +978,35 @@ static void test_account_key_change(Fixture *f, gconstpointer data)
     acme_key_free(new_key);
 }
 
+static void test_account_key_change_taken(Fixture *f, gconstpointer data)
+{
+    acme_key *taken = NULL;
+    acme_error *err = NULL;
+    json_object *prot, *payload;
+
+    (void)data;
+    registered(f);
+    g_assert_cmpint(acme_key_generate(&taken, ACME_KEY_EC_P256, NULL), ==, 0);
+    KNOB(f, key_change_fails, true);
+    /* The CA says serverInternal; asking shows the new key has an account. */
+    assert_error(err, acme_client_account_key_change(f->client, taken, &err), ACME_E_REJECTED);
+    g_assert_false(acme_error_retryable(err));
+    g_assert_cmpstr(acme_error_problem_type(err), ==, URN "serverInternal");
+    g_assert_nonnull(strstr(acme_error_message(err), "already has an account"));
+    acme_error_free(err), err = NULL;
+    last_jws(f, "/new-acct", &prot, &payload);
+    g_assert_true(acme__json_bool(payload, "onlyReturnExisting", false));
+    g_assert_nonnull(acme__json_obj(prot, "jwk"));
+    json_object_put(prot);
+    json_object_put(payload);
+    /* Real server trouble stays what it is. */
+    KNOB(f, lookup_finds_none, true);
+    assert_error(err, acme_client_account_key_change(f->client, taken, &err), ACME_E_PROTOCOL);
+    g_assert_true(acme_error_retryable(err));
+    acme_error_free(err);
+    acme_key_free(taken);
+}
+
 /* ------------------------------------------------------------------ */
 /* Orders                                                               */
 /* ------------------------------------------------------------------ */
@@ -1049,7 +1109,7 @@ static void test_order_profile_listed(Fixture *f, gconstpointer data)
     acme_order *o;
 
     (void)data;
-    f->ca.dir_profiles = true;
+    KNOB(f, dir_profiles, true);
     registered(f);
     oo.profile = "shortlived";
     oo.profile_required = true;
@@ -1083,7 +1143,7 @@ static void test_order_bad_body(Fixture *f, gconstpointer data)
     registered(f);
     for (size_t i = 0; i < G_N_ELEMENTS(bad_orders); i++) {
         g_test_message("order body: %s", bad_orders[i].name);
-        f->ca.order_body = bad_orders[i].body;
+        KNOB(f, order_body, bad_orders[i].body);
         g_assert_null(new_order(f, NULL, ACME_E_PROTOCOL, &err));
         g_assert_nonnull(err);
         g_assert_cmpint(acme_error_code_get(err), ==, ACME_E_PROTOCOL);
@@ -1100,7 +1160,7 @@ static void test_order_problem(Fixture *f, gconstpointer data)
     (void)data;
     registered(f);
     /* A problem document without a type: the CA broke the protocol. */
-    f->ca.new_order_problem = "{\"detail\":\"something broke\",\"status\":400}";
+    KNOB(f, new_order_problem, "{\"detail\":\"something broke\",\"status\":400}");
     g_assert_null(new_order(f, NULL, ACME_E_PROTOCOL, &err));
     g_assert_null(acme_error_problem_type(err));
     g_assert_cmpstr(acme_error_detail(err), ==, "something broke");
@@ -1108,10 +1168,10 @@ static void test_order_problem(Fixture *f, gconstpointer data)
     acme_error_free(err), err = NULL;
 
     /* A typed problem with subproblems: rejected, each identifier named. */
-    f->ca.new_order_problem =
-        "{\"type\":\"" URN "rejectedIdentifier\",\"detail\":\"policy forbids\","
-        "\"subproblems\":[{\"type\":\"" URN "rejectedIdentifier\",\"detail\":\"no IPs\","
-        "\"identifier\":{\"type\":\"ip\",\"value\":\"192.0.2.1\"}}]}";
+    KNOB(f, new_order_problem,
+         "{\"type\":\"" URN "rejectedIdentifier\",\"detail\":\"policy forbids\","
+         "\"subproblems\":[{\"type\":\"" URN "rejectedIdentifier\",\"detail\":\"no IPs\","
+         "\"identifier\":{\"type\":\"ip\",\"value\":\"192.0.2.1\"}}]}");
     g_assert_null(new_order(f, NULL, ACME_E_REJECTED, &err));
     g_assert_cmpstr(acme_error_problem_type(err), ==, URN "rejectedIdentifier");
     g_assert_cmpuint(acme_error_subproblem_count(err), ==, 1);
@@ -1162,7 +1222,7 @@ static void test_authz_get(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.wildcard = true;
+    KNOB(f, wildcard, true);
     a = get_authz(f, 0, ACME_OK, &err);
     g_assert_true(g_str_has_suffix(acme_authorization_url(a), "/authz/0"));
     g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_PENDING);
@@ -1195,9 +1255,48 @@ static void test_authz_get(Fixture *f, gconstpointer data)
     }
     g_assert_cmpint(acme_authorization_poll(a, f->client, 0, &err), ==, ACME_OK);
     g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_VALID);
+    /* The challenge pointer taken before the poll is still good, and current. */
+    g_assert_true(ch == acme_authorization_find_challenge(a, "http-01"));
+    g_assert_cmpint(acme_challenge_status(ch), ==, ACME_STATUS_VALID);
 
     g_assert_cmpint(acme_authorization_deactivate(a, f->client, &err), ==, ACME_OK);
     g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_DEACTIVATED);
+    g_assert_null(err);
+    acme_authorization_free(a);
+}
+
+/* Challenge pointers stay valid when a poll returns a shorter list. */
+static void test_authz_poll_shrinks(Fixture *f, gconstpointer data)
+{
+    const acme_challenge *http, *dns;
+    acme_authorization *a;
+    acme_error *err = NULL;
+
+    (void)data;
+    registered(f);
+    KNOB(f, valid_lists_one, true);
+    a = get_authz(f, 0, ACME_OK, &err);
+    http = acme_authorization_find_challenge(a, "http-01");
+    dns = acme_authorization_find_challenge(a, "dns-01");
+    g_assert_nonnull(http);
+    g_assert_nonnull(dns);
+    g_assert_cmpint(acme_challenge_respond(f->client, http, &err), ==, ACME_OK);
+    g_assert_cmpint(acme_authorization_poll(a, f->client, 0, &err), ==, ACME_OK);
+    g_assert_cmpint(acme_authorization_status(a), ==, ACME_STATUS_VALID);
+    /* The authorization shows what the CA listed now ... */
+    g_assert_cmpuint(acme_authorization_challenge_count(a), ==, 1);
+    g_assert_null(acme_authorization_find_challenge(a, "dns-01"));
+    /* ... and the old pointers still read, with the news where there is some. */
+    g_assert_cmpint(acme_challenge_status(http), ==, ACME_STATUS_VALID);
+    g_assert_cmpstr(acme_challenge_token(http), ==, "tok_en-0123456789abcdef");
+    g_assert_cmpstr(acme_challenge_type(dns), ==, "dns-01");
+    g_assert_cmpint(acme_challenge_status(dns), ==, ACME_STATUS_PENDING);
+    /* The challenge still listed keeps its object, so it stays current. */
+    g_assert_true(http == acme_authorization_find_challenge(a, "http-01"));
+    /* A second poll retires nothing twice. */
+    g_assert_cmpint(acme_authorization_poll(a, f->client, 0, &err), ==, ACME_OK);
+    g_assert_cmpstr(acme_challenge_url(http), !=, NULL);
+    g_assert_true(http == acme_authorization_find_challenge(a, "http-01"));
     g_assert_null(err);
     acme_authorization_free(a);
 }
@@ -1210,7 +1309,7 @@ static void test_authz_bad_token(Fixture *f, gconstpointer data)
     (void)data;
     registered(f);
     for (size_t i = 0; i < G_N_ELEMENTS(tokens); i++) {
-        f->ca.bad_token = tokens[i];
+        KNOB(f, bad_token, tokens[i]);
         g_assert_null(get_authz(f, 0, ACME_E_PROTOCOL, &err));
         g_assert_nonnull(strstr(acme_error_message(err), "base64url"));
         acme_error_free(err), err = NULL;
@@ -1224,7 +1323,7 @@ static void test_authz_invalid(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.challenge_fails = true;
+    KNOB(f, challenge_fails, true);
     a = get_authz(f, 0, ACME_OK, NULL);
     g_assert_cmpint(acme_challenge_respond(f->client, acme_authorization_challenge(a, 0), &err),
                     ==, ACME_OK);
@@ -1263,7 +1362,7 @@ static void test_finalize_not_ready(Fixture *f, gconstpointer data)
     o = new_order(f, NULL, ACME_OK, NULL);
     /* Ready locally once the CA validated, but the CA says orderNotReady once. */
     validate_all(f);
-    f->ca.not_ready = 1;
+    KNOB(f, not_ready, 1);
     g_assert_cmpint(acme_order_finalize(o, f->client, "MIIBCSR", 0, &err), ==, ACME_OK);
     g_assert_null(err);
     g_assert_cmpint(acme_order_status(o), ==, ACME_STATUS_VALID);
@@ -1279,6 +1378,30 @@ static void test_finalize_not_ready(Fixture *f, gconstpointer data)
     acme_order_free(o);
 }
 
+static void test_order_poll_states(Fixture *f, gconstpointer data)
+{
+    acme_error *err = NULL;
+    acme_order *o;
+
+    (void)data;
+    registered(f);
+    o = new_order(f, NULL, ACME_OK, NULL);
+    /* A deadline already past: ACME_E_TIMEOUT before any request. */
+    assert_error(err, acme_order_poll(o, f->client, time(NULL) - 1, &err), ACME_E_TIMEOUT);
+    acme_error_free(err), err = NULL;
+    assert_error(err, acme_authorization_poll(NULL, f->client, 0, &err),
+                 ACME_E_INVALID);
+    acme_error_free(err), err = NULL;
+    g_assert_cmpuint(count_requests(f, "POST", "/order/1"), ==, 0);
+    /* Ready: only finalize moves it on, so polling says so at once. */
+    validate_all(f);
+    assert_error(err, acme_order_poll(o, f->client, 0, &err), ACME_E_INVALIDSTATE);
+    g_assert_cmpint(acme_order_status(o), ==, ACME_STATUS_READY);
+    g_assert_cmpuint(count_requests(f, "POST", "/order/1"), ==, 1);
+    acme_error_free(err);
+    acme_order_free(o);
+}
+
 static void test_finalize_invalid_order(Fixture *f, gconstpointer data)
 {
     acme_error *err = NULL;
@@ -1286,7 +1409,7 @@ static void test_finalize_invalid_order(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.challenge_fails = true;
+    KNOB(f, challenge_fails, true);
     o = new_order(f, NULL, ACME_OK, NULL);
     validate_all(f);
     /* The CA keeps saying orderNotReady while the order goes invalid. */
@@ -1397,10 +1520,10 @@ static void test_ari(Fixture *f, gconstpointer data)
     char *path;
 
     (void)data;
-    f->ca.dir_renewal_info = true;
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\","
+    KNOB(f, dir_renewal_info, true);
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\","
                      "\"end\":\"2026-11-25T16:10:00.5Z\"},"
-                     "\"explanationURL\":\"https://ca.example/why\"}";
+                     "\"explanationURL\":\"https://ca.example/why\"}");
     g_assert_cmpint(acme_client_renewal_info(&ri, f->client, id, &err), ==, ACME_OK);
     g_assert_null(err);
     g_assert_cmpint(acme_renewal_info_window_start(ri), ==, 1795450200);
@@ -1414,21 +1537,21 @@ static void test_ari(Fixture *f, gconstpointer data)
     g_free(path);
 
     /* No explanation: NULL. */
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\","
-                     "\"end\":\"2026-11-24T16:10:00Z\"}}";
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\","
+                     "\"end\":\"2026-11-24T16:10:00Z\"}}");
     g_assert_cmpint(acme_client_renewal_info(&ri, f->client, id, &err), ==, ACME_OK);
     g_assert_null(acme_renewal_info_explanation_url(ri));
     acme_renewal_info_free(ri), ri = NULL;
 
     /* Bad windows. */
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"2026-11-25T16:10:00Z\","
-                     "\"end\":\"2026-11-24T16:10:00Z\"}}";
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"2026-11-25T16:10:00Z\","
+                     "\"end\":\"2026-11-24T16:10:00Z\"}}");
     assert_error(err, acme_client_renewal_info(&ri, f->client, id, &err), ACME_E_PROTOCOL);
     acme_error_free(err), err = NULL;
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"yesterday\",\"end\":\"today\"}}";
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"yesterday\",\"end\":\"today\"}}");
     assert_error(err, acme_client_renewal_info(&ri, f->client, id, &err), ACME_E_PROTOCOL);
     acme_error_free(err), err = NULL;
-    f->ca.ari_body = "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\",";
+    KNOB(f, ari_body, "{\"suggestedWindow\":{\"start\":\"2026-11-23T16:10:00Z\",");
     assert_error(err, acme_client_renewal_info(&ri, f->client, id, &err), ACME_E_PROTOCOL);
     acme_error_free(err), err = NULL;
     /* A bad identifier never reaches the CA. */
@@ -1662,7 +1785,7 @@ static void test_issue_failure_stops(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.challenge_fails = true;
+    KNOB(f, challenge_fails, true);
     responders_init(&r);
     assert_error(err, issue(f, &r, NULL, &key, &chain, &err), ACME_E_REJECTED);
     g_assert_cmpstr(acme_error_problem_type(err), ==, URN "connection");
@@ -1753,7 +1876,7 @@ static void test_issue_already_replaced(Fixture *f, gconstpointer data)
 
     (void)data;
     registered(f);
-    f->ca.already_replaced = 1;
+    KNOB(f, already_replaced, 1);
     responders_init(&r);
     g_assert_cmpint(issue(f, &r, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", &key, &chain, &err), ==,
                     ACME_OK);
@@ -1807,6 +1930,7 @@ int main(int argc, char **argv)
     ADD("/client/account/recovery", test_account_recovery);
     ADD("/client/account/updates", test_account_updates);
     ADD("/client/account/key-change", test_account_key_change);
+    ADD("/client/account/key-change-taken", test_account_key_change_taken);
     ADD("/client/order/new", test_order_new);
     ADD("/client/order/profile-preferred-required", test_order_profile);
     ADD("/client/order/profile-listed", test_order_profile_listed);
@@ -1814,10 +1938,12 @@ int main(int argc, char **argv)
     ADD("/client/order/problem", test_order_problem);
     ADD("/client/order/invalid-args", test_order_invalid_args);
     ADD("/client/authz/get-respond-poll", test_authz_get);
+    ADD("/client/authz/poll-shrinks", test_authz_poll_shrinks);
     ADD("/client/authz/bad-token", test_authz_bad_token);
     ADD("/client/authz/invalid", test_authz_invalid);
     ADD("/client/order/finalize-not-ready", test_finalize_not_ready);
     ADD("/client/order/finalize-invalid", test_finalize_invalid_order);
+    ADD("/client/order/poll-states", test_order_poll_states);
     ADD("/client/order/download-chains", test_download_chains);
     ADD("/client/revoke", test_revoke);
     ADD("/client/ari/window", test_ari);

@@ -472,7 +472,7 @@ static const problem_case problem_cases[] = {
     { "orderNotReady", ACME_E_INVALIDSTATE, false },
     { "rateLimited", ACME_E_RATELIMITED, true },
     { "rejectedIdentifier", ACME_E_REJECTED, false },
-    { "serverInternal", ACME_E_REJECTED, true },
+    { "serverInternal", ACME_E_PROTOCOL, true },
     { "tls", ACME_E_REJECTED, false },
     { "unauthorized", ACME_E_REJECTED, false },
     { "unsupportedContact", ACME_E_REJECTED, false },
