@@ -263,18 +263,20 @@ static bool id_ok(const char *id)
 }
 
 /*
- * RFC-less pagination: "result_info" {page, per_page, total_pages}; the
- * last page is the one whose number reaches total_pages, or a short one.
+ * Pagination: "result_info" {page, per_page, total_pages}; the last page
+ * is the one whose number reaches total_pages or, without result_info, an
+ * empty or short one.
  */
 static bool last_page(json_object *o, int page, size_t got, size_t per_page)
 {
     json_object *info = acme__json_obj(o, "result_info"), *tp;
 
-    if (got < per_page || got == 0)
+    if (got == 0)
         return true;
-    if (info && json_object_object_get_ex(info, "total_pages", &tp))
+    if (info && json_object_object_get_ex(info, "total_pages", &tp) &&
+        json_object_is_type(tp, json_type_int))
         return page >= json_object_get_int(tp);
-    return false;
+    return got < per_page;
 }
 
 static int cf_list_zones(void *self, acme_dns_zone_list *out, acme_error **err)

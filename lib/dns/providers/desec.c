@@ -251,9 +251,12 @@ static int ds_list_zones(void *self, acme_dns_zone_list *out, acme_error **err)
 
     /* Long lists come in pages linked by Link: rel="next" (cursor pagination). */
     for (int page = 0; page < MAX_PAGES; page++) {
+        char *cur = next;
         json_object *arr;
 
-        rc = call(d, "GET", page ? NULL : "/domains/", next, NULL, &arr, &next, err);
+        next = NULL;
+        rc = call(d, "GET", cur ? NULL : "/domains/", cur, NULL, &arr, &next, err);
+        free(cur);
         if (rc < 0)
             return rc;
         if (!json_object_is_type(arr, json_type_array)) {

@@ -429,8 +429,9 @@ static int cloud_delete(hz *h, const acme_dns_txt *txt, acme_error **err)
         goto out;
     }
     rc = call(h, "POST", path, body, &o, &e);
-    if (rc == ACME_E_REJECTED && rrset_has(&has, h, txt, NULL) == ACME_OK && !has) {
-        /* Refused because the value is not there: already removed. */
+    if (rc == ACME_E_NOTFOUND ||
+        (rc == ACME_E_REJECTED && rrset_has(&has, h, txt, NULL) == ACME_OK && !has)) {
+        /* No such RRset, or refused because the value is not in it: already removed. */
         acme_error_free(e);
         e = NULL;
         rc = ACME_OK;
