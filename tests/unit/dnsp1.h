@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include <glib.h>
+#include <json-c/json.h>
 
 #include <acme/acme.h>
 #include <acme/dns.h>
@@ -75,6 +76,30 @@ unsigned int mock_count(mock *mk, const char *fqdn, unsigned int *ttl);
 unsigned int mock_requests(mock *mk, const char *method, const char *prefix);
 /* The last request with @p method; NULL when none. */
 const mockhttp_request *mock_last(mock *mk, const char *method);
+
+/* Helpers of the mocks (dnsp1-mocks.c); the store ones run with mk->lock held. */
+mzone *mk_zone_by(mock *mk, const char *id_or_name);
+mrec *mk_rec_add(mock *mk, mzone *z, const char *fqdn, const char *value, unsigned int ttl);
+mrec *mk_rec_by_id(mock *mk, long long id);
+mrec *mk_rec_find(mock *mk, const char *fqdn, const char *value);
+/* @p o serialised for an answer (lives as long as the mock); takes @p o. */
+const char *mk_json_out(mock *mk, json_object *o);
+json_object *mk_jparse(const char *s);
+/* The request body: Content-Type checked, exactly the members in @p keys ("a,b"). */
+json_object *mk_body_obj(const mockhttp_request *req, const char *keys);
+const char *mk_jstr(json_object *o, const char *key);
+long long mk_jint(json_object *o, const char *key);
+/* "\"v\"" -> "v" (g_free); NULL when not one quoted string. */
+char *mk_unquote(const char *s);
+/* The path after @p prefix split at '/' (g_strfreev), or NULL. */
+gchar **mk_path_parts(const mockhttp_request *req, const char *prefix);
+bool mk_is(const mockhttp_request *req, const char *method);
+unsigned int mk_arg_uint(const mockhttp_request *req, const char *name, unsigned int def);
+/* Take the armed fault into @p out, if any. */
+bool mk_fault(mock *mk, mockhttp_response *out);
+/* @p fqdn relative to zone @p z ("" at the apex), and back ("" or "@" is the apex). */
+char *mk_relative(const mzone *z, const char *fqdn);
+char *mk_absolute(const mzone *z, const char *rel);
 
 void mock_cloudflare(void *ud, const mockhttp_request *req, mockhttp_response *out);
 void mock_digitalocean(void *ud, const mockhttp_request *req, mockhttp_response *out);
