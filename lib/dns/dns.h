@@ -27,6 +27,8 @@ extern const acme_dns_provider_ops acme__dns_digitalocean_ops;
 extern const acme_dns_provider_ops acme__dns_hetzner_ops;
 extern const acme_dns_provider_ops acme__dns_linode_ops;
 extern const acme_dns_provider_ops acme__dns_desec_ops;
+extern const acme_dns_provider_ops acme__dns_route53_ops;
+extern const acme_dns_provider_ops acme__dns_gcloud_ops;
 
 /*
  * Check a vtable as acme_dns_provider_register() does: version, size,

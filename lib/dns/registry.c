@@ -27,6 +27,8 @@ static const acme_dns_provider_ops *const builtins[] = {
     &acme__dns_hetzner_ops,
     &acme__dns_linode_ops,
     &acme__dns_desec_ops,
+    &acme__dns_route53_ops,
+    &acme__dns_gcloud_ops,
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -95,27 +95,13 @@ static void request_free(gpointer p)
     }
     g_free(r->header_names);
     g_free(r->header_values);
-    for (size_t i = 0; i < r->nargs; i++) {
-        g_free(r->arg_names[i]);
-        g_free(r->arg_values[i]);
+    for (size_t i = 0; i < r->nquery; i++) {
+        g_free(r->query_names[i]);
+        g_free(r->query_values[i]);
     }
-    g_free(r->arg_names);
-    g_free(r->arg_values);
+    g_free(r->query_names);
+    g_free(r->query_values);
     g_free(r);
-}
-
-static MHD_RESULT collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                              const char *value)
-{
-    mockhttp_request *r = cls;
-
-    (void)kind;
-    r->arg_names = g_renew(char *, r->arg_names, r->nargs + 1);
-    r->arg_values = g_renew(char *, r->arg_values, r->nargs + 1);
-    r->arg_names[r->nargs] = g_strdup(key);
-    r->arg_values[r->nargs] = g_strdup(value ? value : "");
-    r->nargs++;
-    return MHD_YES;
 }
 
 static MHD_RESULT collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -129,6 +115,20 @@ static MHD_RESULT collect_header(void *cls, enum MHD_ValueKind kind, const char 
     r->header_names[r->nheaders] = g_strdup(key);
     r->header_values[r->nheaders] = g_strdup(value ? value : "");
     r->nheaders++;
+    return MHD_YES;
+}
+
+static MHD_RESULT collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    mockhttp_request *r = cls;
+
+    (void)kind;
+    r->query_names = g_renew(char *, r->query_names, r->nquery + 1);
+    r->query_values = g_renew(char *, r->query_values, r->nquery + 1);
+    r->query_names[r->nquery] = g_strdup(key);
+    r->query_values[r->nquery] = g_strdup(value ? value : "");
+    r->nquery++;
     return MHD_YES;
 }
 
@@ -216,7 +216,7 @@ static MHD_RESULT access_cb(void *cls, struct MHD_Connection *conn, const char *
         p->req->path = g_strdup(url);
         p->body = g_byte_array_new();
         MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, p->req);
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, p->req);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, p->req);
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         p->req->connection = ci ? GPOINTER_TO_UINT(ci->socket_context) : 0;
         *con_cls = p;
@@ -413,11 +413,11 @@ const char *mockhttp_request_header(const mockhttp_request *r, const char *name)
     return NULL;
 }
 
-const char *mockhttp_request_arg(const mockhttp_request *r, const char *name)
+const char *mockhttp_request_query(const mockhttp_request *r, const char *name)
 {
-    for (size_t i = 0; i < r->nargs; i++)
-        if (strcmp(r->arg_names[i], name) == 0)
-            return r->arg_values[i];
+    for (size_t i = 0; i < r->nquery; i++)
+        if (strcmp(r->query_names[i], name) == 0)
+            return r->query_values[i];
     return NULL;
 }
 

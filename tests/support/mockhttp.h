@@ -63,9 +63,9 @@ typedef struct mockhttp_request {
     char **header_values;
     size_t nheaders;
     unsigned int connection;   /* which connection carried it: 1, 2, ... in accept order */
-    char **arg_names;          /* query arguments, decoded, in order */
-    char **arg_values;         /* "" for "?flag" */
-    size_t nargs;
+    char **query_names;        /* query arguments, %-decoded, in order ("" for a bare name) */
+    char **query_values;
+    size_t nquery;
 } mockhttp_request;
 
 /*
@@ -99,8 +99,8 @@ const mockhttp_request *mockhttp_request_get(mockhttp *m, size_t i);
 /* The first header named @p name (case-insensitive), or NULL. */
 const char *mockhttp_request_header(const mockhttp_request *r, const char *name);
 
-/* The first query argument named @p name (decoded, case-sensitive), or NULL. */
-const char *mockhttp_request_arg(const mockhttp_request *r, const char *name);
+/* The first query argument named @p name (%-decoded), or NULL. */
+const char *mockhttp_request_query(const mockhttp_request *r, const char *name);
 
 /* TCP connections accepted so far. */
 unsigned int mockhttp_connection_count(mockhttp *m);

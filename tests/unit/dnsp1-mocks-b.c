@@ -115,7 +115,7 @@ static void hz_legacy(mock *mk, const mockhttp_request *req, mockhttp_response *
     if (mk_is(req, "GET") && strcmp(p[0], "zones") == 0 && !p[1]) {
         hz_zones(mk, req, out, true);
     } else if (mk_is(req, "GET") && strcmp(p[0], "records") == 0 && !p[1]) {
-        mzone *z = mk_zone_by(mk, mockhttp_request_arg(req, "zone_id"));
+        mzone *z = mk_zone_by(mk, mockhttp_request_query(req, "zone_id"));
         json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
         g_assert_nonnull(z);
@@ -563,7 +563,7 @@ void mock_desec(void *ud, const mockhttp_request *req, mockhttp_response *out)
     g_assert_cmpstr(p[0], ==, "domains");
     z = n >= 2 ? mk_zone_by(mk, p[1]) : NULL;
     if (mk_is(req, "GET") && n == 1) {
-        const char *q = mockhttp_request_arg(req, "owns_qname");
+        const char *q = mockhttp_request_query(req, "owns_qname");
         json_object *arr = json_object_new_array();
 
         if (q) {

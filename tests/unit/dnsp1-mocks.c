@@ -277,7 +277,7 @@ bool mk_is(const mockhttp_request *req, const char *method)
 
 unsigned int mk_arg_uint(const mockhttp_request *req, const char *name, unsigned int def)
 {
-    const char *v = mockhttp_request_arg(req, name);
+    const char *v = mockhttp_request_query(req, name);
 
     return v ? (unsigned int)strtoul(v, NULL, 10) : def;
 }
@@ -428,9 +428,9 @@ void mock_cloudflare(void *ud, const mockhttp_request *req, mockhttp_response *o
                                                  "Invalid zone identifier"));
         } else if (mk_is(req, "GET") && !p[3]) {
             json_object *all = json_object_new_array();
-            const char *name = mockhttp_request_arg(req, "name");
+            const char *name = mockhttp_request_query(req, "name");
 
-            g_assert_cmpstr(mockhttp_request_arg(req, "type"), ==, "TXT");
+            g_assert_cmpstr(mockhttp_request_query(req, "type"), ==, "TXT");
             g_assert_nonnull(name);
             for (size_t i = 0; i < mk->recs->len; i++) {
                 mrec *r = mk->recs->pdata[i];
@@ -511,9 +511,9 @@ static json_object *do_page(mock *mk, const mockhttp_request *req, json_object *
         GString *q = g_string_new(NULL);
         char *url;
 
-        for (size_t i = 0; i < req->nargs; i++)
-            if (strcmp(req->arg_names[i], "page") != 0)
-                g_string_append_printf(q, "&%s=%s", req->arg_names[i], req->arg_values[i]);
+        for (size_t i = 0; i < req->nquery; i++)
+            if (strcmp(req->query_names[i], "page") != 0)
+                g_string_append_printf(q, "&%s=%s", req->query_names[i], req->query_values[i]);
         if (page * ps < n) {
             url = mockhttp_url(mk->m, req->path);
             json_object_object_add(pages, "next", json_object_new_string(
@@ -599,10 +599,10 @@ void mock_digitalocean(void *ud, const mockhttp_request *req, mockhttp_response 
         out->body = do_error(mk, "not_found", "The resource you were accessing could not be found.");
     } else if (mk_is(req, "GET") && !p[3]) {
         json_object *all = json_object_new_array();
-        const char *name = mockhttp_request_arg(req, "name");
+        const char *name = mockhttp_request_query(req, "name");
 
         /* "name" is the fully qualified name. */
-        g_assert_cmpstr(mockhttp_request_arg(req, "type"), ==, "TXT");
+        g_assert_cmpstr(mockhttp_request_query(req, "type"), ==, "TXT");
         g_assert_nonnull(name);
         for (size_t i = 0; i < mk->recs->len; i++) {
             mrec *r = mk->recs->pdata[i];

@@ -57,8 +57,8 @@ static void test_cloudflare(void)
     r = mockhttp_request_get(mk->m, 0);
     g_assert_cmpstr(r->method, ==, "GET");
     g_assert_cmpstr(r->path, ==, "/client/v4/zones");
-    g_assert_cmpstr(mockhttp_request_arg(r, "page"), ==, "1");
-    g_assert_cmpstr(mockhttp_request_arg(r, "per_page"), ==, "50");
+    g_assert_cmpstr(mockhttp_request_query(r, "page"), ==, "1");
+    g_assert_cmpstr(mockhttp_request_query(r, "per_page"), ==, "50");
     g_assert_cmpstr(mockhttp_request_header(r, "Authorization"), ==, "Bearer " SECRET);
     /* lego's fixture create_record-request.json: FQDN, quoted content. */
     r = last_to(mk, "POST", CF_Z0);
@@ -87,9 +87,9 @@ static void test_cloudflare(void)
     g_assert_cmpstr(h1, ==, h2);
     g_assert_cmpuint(mock_count(mk, NAME, NULL), ==, 3);
     r = last_to(mk, "GET", CF_Z0);
-    g_assert_cmpstr(mockhttp_request_arg(r, "type"), ==, "TXT");
-    g_assert_cmpstr(mockhttp_request_arg(r, "name"), ==, NAME);
-    g_assert_cmpstr(mockhttp_request_arg(r, "per_page"), ==, "100");
+    g_assert_cmpstr(mockhttp_request_query(r, "type"), ==, "TXT");
+    g_assert_cmpstr(mockhttp_request_query(r, "name"), ==, NAME);
+    g_assert_cmpstr(mockhttp_request_query(r, "per_page"), ==, "100");
     free(h1);
     free(h2);
     h1 = h2 = NULL;
@@ -202,10 +202,10 @@ static void test_digitalocean(void)
     expect(acme_dns_provider_txt_add(p, NAME, DO_VALUE, 0, &err), &err, ACME_OK);
     /* First a search for the value (the API keeps duplicates), then the record. */
     r = last_to(mk, "GET", DO_R);
-    g_assert_cmpstr(mockhttp_request_arg(r, "type"), ==, "TXT");
-    g_assert_cmpstr(mockhttp_request_arg(r, "name"), ==, NAME);
-    g_assert_cmpstr(mockhttp_request_arg(r, "page"), ==, "1");
-    g_assert_cmpstr(mockhttp_request_arg(r, "per_page"), ==, "200");
+    g_assert_cmpstr(mockhttp_request_query(r, "type"), ==, "TXT");
+    g_assert_cmpstr(mockhttp_request_query(r, "name"), ==, NAME);
+    g_assert_cmpstr(mockhttp_request_query(r, "page"), ==, "1");
+    g_assert_cmpstr(mockhttp_request_query(r, "per_page"), ==, "200");
     r = last_to(mk, "POST", DO_R);
     assert_json_headers(r, "Bearer " SECRET);
     g_assert_cmpstr(r->body, ==,
@@ -229,8 +229,8 @@ static void test_digitalocean(void)
     h = NULL;
     expect(p->ops->delete_txt(p->self, &t, NULL, &err), &err, ACME_OK);
     r = last_to(mk, "GET", DO_R);
-    g_assert_cmpstr(mockhttp_request_arg(r, "page"), ==, "3");
-    g_assert_cmpstr(mockhttp_request_arg(r, "name"), ==, NAME);
+    g_assert_cmpstr(mockhttp_request_query(r, "page"), ==, "3");
+    g_assert_cmpstr(mockhttp_request_query(r, "name"), ==, NAME);
     {
         char *s = mock_values(mk, NAME);
 
@@ -370,7 +370,7 @@ static void test_hetzner_legacy(void)
                     "\"zone_id\":\"42\"}");
     g_assert_cmpuint(mock_requests(mk, "POST", "/api/v1/records"), ==, 2);
     r = last_to(mk, "GET", "/api/v1/records");
-    g_assert_cmpstr(mockhttp_request_arg(r, "zone_id"), ==, "42");
+    g_assert_cmpstr(mockhttp_request_query(r, "zone_id"), ==, "42");
     expect(acme_dns_provider_txt_remove(p, NAME, "one", &err), &err, ACME_OK);
     last_to(mk, "DELETE", "/api/v1/records/rec1000");
     {
@@ -409,8 +409,8 @@ static void test_linode(void)
     r = last_to(mk, "GET", LN_R);
     g_assert_cmpstr(mockhttp_request_header(r, "X-Filter"), ==,
                     "{\"name\":\"_acme-challenge\",\"type\":\"TXT\"}");
-    g_assert_cmpstr(mockhttp_request_arg(r, "page"), ==, "1");
-    g_assert_cmpstr(mockhttp_request_arg(r, "page_size"), ==, "100");
+    g_assert_cmpstr(mockhttp_request_query(r, "page"), ==, "1");
+    g_assert_cmpstr(mockhttp_request_query(r, "page_size"), ==, "100");
     r = last_to(mk, "POST", LN_R);
     assert_json_headers(r, "Bearer " SECRET);
     g_assert_null(mockhttp_request_header(r, "X-Filter"));
@@ -487,7 +487,7 @@ static void test_desec(void)
     /* The zone by owns_qname; the RRset read (404), then created. */
     r = mockhttp_request_get(mk->m, 0);
     g_assert_cmpstr(r->path, ==, DS_D);
-    g_assert_cmpstr(mockhttp_request_arg(r, "owns_qname"), ==, NAME);
+    g_assert_cmpstr(mockhttp_request_query(r, "owns_qname"), ==, NAME);
     g_assert_cmpstr(mockhttp_request_header(r, "Authorization"), ==, "Token " SECRET);
     r = mockhttp_request_get(mk->m, 1);
     g_assert_cmpstr(r->method, ==, "GET");
@@ -511,7 +511,7 @@ static void test_desec(void)
     for (size_t i = 0; i < mockhttp_request_count(mk->m); i++) {
         r = mockhttp_request_get(mk->m, i);
         if (strcmp(r->path, DS_D) == 0)
-            g_assert_nonnull(mockhttp_request_arg(r, "owns_qname"));
+            g_assert_nonnull(mockhttp_request_query(r, "owns_qname"));
     }
 
     /* minimum_ttl of sub.example.com is 7200; the apex is "@" in paths, "" in bodies. */

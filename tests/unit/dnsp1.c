@@ -282,7 +282,7 @@ static void test_zones(gconstpointer data)
     /* Pages in order (deSEC follows its Link cursors instead of page numbers). */
     for (size_t i = 0, page = 1; i < mockhttp_request_count(mk->m); i++) {
         const mockhttp_request *r = mockhttp_request_get(mk->m, i);
-        const char *pg = mockhttp_request_arg(r, strcmp(d->name, "desec") ? "page" : "cursor");
+        const char *pg = mockhttp_request_query(r, strcmp(d->name, "desec") ? "page" : "cursor");
         char want[16];
 
         if (strcmp(r->path, d->list_path) != 0)
