@@ -57,6 +57,7 @@ typedef struct mockhttp_response {
 typedef struct mockhttp_request {
     char *method;              /* "GET", "HEAD", "POST" */
     char *path;                /* "/dir" (without the query) */
+    char *query;               /* the raw query after '?', as sent; "" when none */
     char *body;                /* NUL-terminated; "" when none */
     size_t body_len;
     char **header_names;       /* as sent */
