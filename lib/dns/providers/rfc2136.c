@@ -559,6 +559,8 @@ typedef struct rfc2136 {
     char **zones;            /* the `zones` setting, normalised */
     size_t nzones;
     char *zone_setting;      /* the core `zone` setting, for list_zones without `zones` */
+    char **found;            /* zones SOA lookups found, for list_zones */
+    size_t nfound;
     int64_t timeout_ms;
 } rfc2136;
 
@@ -602,6 +604,7 @@ static void rfc2136_destroy(void *self)
     acme__tsig_key_clear(&r->key);
     acme_free_strv(r->zones, r->nzones);
     free(r->zone_setting);
+    acme_free_strv(r->found, r->nfound);
     free(r);
 }
 
@@ -841,17 +844,39 @@ static int rfc2136_list_zones(void *self, acme_dns_zone_list *out, acme_error **
     rfc2136 *r = self;
     int rc = ACME_OK;
 
-    /* DNS has no "list my zones": the configured ones are the list. */
+    /*
+     * DNS has no "list my zones": the configured ones are the list, else
+     * the `zone` setting and the zones SOA lookups found so far (the
+     * responder removes a value naming the zone its add went into).
+     */
     for (size_t i = 0; i < r->nzones && rc == ACME_OK; i++)
         rc = acme_dns_zone_list_add(out, r->zones[i], r->zones[i], false, err);
-    if (rc == ACME_OK && !r->nzones) {
-        if (!r->zone_setting)
-            return acme_error_set(err, ACME_E_NOTSUP,
-                                  _("DNS provider rfc2136 cannot list zones: set zones (or "
-                                    "DNSUPDATE_ZONES), or leave zone unset to find zones by SOA"));
+    if (r->nzones)
+        return rc;
+    if (!r->zone_setting && !r->nfound)
+        return acme_error_set(err, ACME_E_NOTSUP,
+                              _("DNS provider rfc2136 cannot list zones: set zones (or "
+                                "DNSUPDATE_ZONES), or leave zone unset to find zones by SOA"));
+    if (r->zone_setting)
         rc = acme_dns_zone_list_add(out, r->zone_setting, r->zone_setting, false, err);
-    }
+    for (size_t i = 0; i < r->nfound && rc == ACME_OK; i++)
+        rc = acme_dns_zone_list_add(out, r->found[i], r->found[i], false, err);
     return rc;
+}
+
+/* Note a zone SOA lookups found (best effort: a miss only costs list_zones). */
+static void remember(rfc2136 *r, const char *zone)
+{
+    char **v;
+
+    for (size_t i = 0; i < r->nfound; i++)
+        if (strcmp(r->found[i], zone) == 0)
+            return;
+    if (!(v = realloc(r->found, (r->nfound + 1) * sizeof(*v))))
+        return;
+    r->found = v;
+    if ((r->found[r->nfound] = acme__strdup(zone)))
+        r->nfound++;
 }
 
 /*
@@ -913,6 +938,7 @@ static int rfc2136_find_zone(void *self, const char *fqdn, acme_dns_zone *out, a
                 out->id = out->name = NULL;
                 return nomem(err);
             }
+            remember(r, name);
             return ACME_OK;
         }
         acme__dns_answer_clear(&a);
