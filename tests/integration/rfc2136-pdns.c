@@ -61,6 +61,7 @@ static void expect_fail(int rc, acme_error **err, int code)
     g_assert_cmpstr(acme_status_name(rc), ==, acme_status_name(code));
     g_assert_nonnull(*err);
     g_assert_cmpint(acme_error_code_get(*err), ==, code);
+    g_test_message("expected failure: %s", acme_error_message(*err));
 }
 
 static void test_log(void *userdata, acme_log_level level, const char *msg,
