@@ -1,5 +1,6 @@
 /*
- * dns/providers: the message layer of the RFC 2136 provider (rfc2136.c),
+ * dns/providers: the message layer of the RFC 2136 provider
+ * (rfc2136-msg.c; the provider itself is rfc2136.c),
  * exposed for the unit tests: UPDATE messages, TSIG signing (RFC 8945
  * §4.2) and the checks of a response (id, opcode, zone section, TSIG,
  * RCODE), each with the time and id passed in so that tests can fix them.
