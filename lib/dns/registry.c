@@ -33,6 +33,7 @@ static const acme_dns_provider_ops *const builtins[] = {
     &acme__dns_ovh_ops,
     &acme__dns_acmedns_ops,
     &acme__dns_exec_ops,
+    &acme__dns_rfc2136_ops,
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
