@@ -182,7 +182,7 @@ void acme__svc_deliver_jobs(acme_service *s, acme_service_job *list);
 
 /*
  * Set (or, with @p fn NULL, clear) the service's internal event observer,
- * which gets every event after the application's on_event.  The endpoint
+ * which gets every event before the application's on_event.  The endpoint
  * uses it to reload a name its cache holds when a certificate is stored.
  * Returns ACME_E_INVALIDSTATE when another observer is set.  Clear it
  * only after acme_service_stop(), so that no event is in flight.

@@ -106,9 +106,9 @@ static void emit(const acme_service *s, acme_service_event_kind kind, const char
     ev.name = name;
     ev.not_after = not_after;
     ev.error = e;
-    if (s->on_event)
-        s->on_event(s->event_userdata, &ev);
-    /* The observer is read under the lock and called without it; it is
+    /* The observer (the endpoint reloading its cache) goes first, so that
+     * a deploy hook run from on_event already finds the new certificate
+     * served.  It is read under the lock and called without it; it is
      * only cleared once the service has stopped (no event in flight). */
     pthread_mutex_lock(&ms->lock);
     obs = s->observer;
@@ -116,6 +116,8 @@ static void emit(const acme_service *s, acme_service_event_kind kind, const char
     pthread_mutex_unlock(&ms->lock);
     if (obs)
         obs(obs_userdata, &ev);
+    if (s->on_event)
+        s->on_event(s->event_userdata, &ev);
 }
 
 static void do_panic(const acme_service *s, const char *name, time_t not_after,
