@@ -288,7 +288,6 @@ unknown:
 typedef struct parse_ctx {
     acmed_config *c;
     acme_error *e;             /* the first error */
-    int line;                  /* counted by the handler: inih calls it once per value */
 } parse_ctx;
 
 /* inih's handler: 1 to go on, 0 to report the line as an error. */
@@ -307,7 +306,7 @@ static int on_value(void *user, const char *section, const char *name, const cha
 
 int acmed_config_load(acmed_config *c, const char *path, bool required, acme_error **err)
 {
-    parse_ctx p = { c, NULL, 0 };
+    parse_ctx p = { c, NULL };
     FILE *f;
     int ret;
 
@@ -354,6 +353,20 @@ int acmed_config_check(const acmed_config *c, acme_error **err)
                               _("challenge.webroot needs challenge.type = http-01"));
     if (c->backend && !strrchr(c->backend, ':'))
         return acme_error_set(err, ACME_E_INVALID, _("serve.backend must be HOST:PORT"));
+    if (c->port) {
+        /* A bad endpoint string is a configuration error, found before
+         * anything starts (the daemon parses it again when it starts). */
+        acme_endpoint_spec *spec = NULL;
+        acme_error *e = NULL;
+        int rc = acme_endpoint_string_parse(&spec, c->port, &e);
+
+        acme_endpoint_spec_free(spec);
+        if (rc < 0) {
+            rc = acme_error_set(err, rc, _("serve.port: %s"), acme_error_message(e));
+            acme_error_free(e);
+            return rc;
+        }
+    }
     if (c->default_name && acme_name_validate(c->default_name, NULL) < 0)
         return acme_error_set(err, ACME_E_INVALID, _("bad serve.default_name \"%s\""),
                               c->default_name);
