@@ -137,7 +137,7 @@ char *acmed_status_format(const acmed_status_entry *e, size_t n, bool json, time
             }
             sb_add(&b, "}");
         } else {
-            const char *state = e[i].in_flight ? "issuing"
+            const char *state = e[i].in_flight ? "checking"
                               : e[i].blocked ? "blocked (user action required)"
                               : e[i].not_after == 0 ? "no certificate"
                               : e[i].not_after <= now ? "EXPIRED"
