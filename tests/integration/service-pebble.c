@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <glib.h>
+#include <pthread.h>
 
 #include <acme/acme.h>
 #include <acme/testing.h>
@@ -31,7 +32,7 @@
 typedef struct ctx {
     pebble *p;
     acme_key *account_key;
-    GMutex mu;
+    pthread_mutex_t mu;
     unsigned int obtained, renewed, failed; /* guarded by mu */
     unsigned int factory_calls;             /* guarded by mu */
 } ctx;
@@ -43,9 +44,9 @@ static int factory(void *ud, acme_issuer **out, acme_error **err)
     acme_client *client = NULL;
     int rc;
 
-    g_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->mu);
     c->factory_calls++;
-    g_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->mu);
     o.directory_url = c->p->directory_url;
     o.account_key = c->account_key;
     o.ca_file = c->p->ca_file;
@@ -63,7 +64,7 @@ static void on_event(void *ud, const acme_service_event *ev)
 {
     ctx *c = ud;
 
-    g_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->mu);
     if (ev->kind == ACME_EVENT_OBTAINED)
         c->obtained++;
     else if (ev->kind == ACME_EVENT_RENEWED)
@@ -72,7 +73,7 @@ static void on_event(void *ud, const acme_service_event *ev)
         c->failed++;
         g_printerr("# %s failed: %s\n", ev->name, acme_error_message(ev->error));
     }
-    g_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* The stored certificate's serial and expiry (NULL when there is none). */
@@ -135,7 +136,7 @@ static void test_fill_and_renew(void)
     int64_t t0 = g_get_real_time() / 1000;
 
     memset(&c, 0, sizeof(c));
-    g_mutex_init(&c.mu);
+    pthread_mutex_init(&c.mu, NULL);
     c.p = pebble_start(NULL);
     g_assert_cmpint(acme_key_generate(&c.account_key, ACME_KEY_EC_P256, NULL), ==, ACME_OK);
     g_assert_cmpint(acme_clock_manual_new(&clock, t0, NULL), ==, ACME_OK);
@@ -179,19 +180,19 @@ static void test_fill_and_renew(void)
         if (na > max_na)
             max_na = na;
     }
-    g_mutex_lock(&c.mu);
+    pthread_mutex_lock(&c.mu);
     g_assert_cmpuint(c.obtained, ==, NNAMES);
-    g_mutex_unlock(&c.mu);
+    pthread_mutex_unlock(&c.mu);
 
     /* A renewal round: 29 days before the last expiry every certificate is due. */
     g_assert_cmpint(acme_clock_manual_set(clock, ((int64_t)max_na - 29 * 86400) * 1000), ==,
                     ACME_OK);
     g_assert_cmpuint(settle_all(svc, clock, store, names, serials), ==, 0);
-    g_mutex_lock(&c.mu);
+    pthread_mutex_lock(&c.mu);
     g_assert_cmpuint(c.renewed, >=, NNAMES);
     g_printerr("# %u obtained, %u renewed, %u failed attempts, %u issuers made\n", c.obtained,
                c.renewed, c.failed, c.factory_calls);
-    g_mutex_unlock(&c.mu);
+    pthread_mutex_unlock(&c.mu);
     {
         unsigned int started = 0, stopped = 0;
 
@@ -211,7 +212,7 @@ static void test_fill_and_renew(void)
     acme_clock_free(clock);
     acme_key_free(c.account_key);
     pebble_stop(c.p);
-    g_mutex_clear(&c.mu);
+    pthread_mutex_destroy(&c.mu);
 }
 
 int main(int argc, char **argv)

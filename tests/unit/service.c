@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <acme/acme.h>
@@ -144,7 +145,7 @@ typedef struct {
     acme_service *svc;
     acme_service_options opts;
     acme_responder *resp;
-    GMutex mu;
+    pthread_mutex_t mu;
     GPtrArray *events;      /* "KIND name" */
     GPtrArray *logs;        /* "level|message|k=v k=v" */
     GPtrArray *panics;      /* "name|problem type" */
@@ -183,9 +184,9 @@ static void on_event(void *ud, const acme_service_event *ev)
         g_assert_null(ev->error);
     if (ev->kind == ACME_EVENT_OBTAINED || ev->kind == ACME_EVENT_RENEWED)
         g_assert_cmpint(ev->not_after, >, 0);
-    g_mutex_lock(&fx->mu);
+    pthread_mutex_lock(&fx->mu);
     g_ptr_array_add(fx->events, g_strdup_printf("%s %s", kind_name(ev->kind), ev->name));
-    g_mutex_unlock(&fx->mu);
+    pthread_mutex_unlock(&fx->mu);
 }
 
 static void on_log(void *ud, acme_log_level level, const char *msg, const acme_log_field *f,
@@ -197,9 +198,9 @@ static void on_log(void *ud, acme_log_level level, const char *msg, const acme_l
     g_string_append_printf(s, "%s|%s|", acme_log_level_name(level), msg);
     for (size_t i = 0; i < n; i++)
         g_string_append_printf(s, "%s=%s ", f[i].key, f[i].value);
-    g_mutex_lock(&fx->mu);
+    pthread_mutex_lock(&fx->mu);
     g_ptr_array_add(fx->logs, g_string_free(s, FALSE));
-    g_mutex_unlock(&fx->mu);
+    pthread_mutex_unlock(&fx->mu);
 }
 
 static void on_panic(void *ud, const char *name, const acme_error *e)
@@ -207,11 +208,11 @@ static void on_panic(void *ud, const char *name, const acme_error *e)
     Fx *fx = ud;
 
     g_assert_nonnull(e);
-    g_mutex_lock(&fx->mu);
+    pthread_mutex_lock(&fx->mu);
     g_ptr_array_add(fx->panics, g_strdup_printf("%s|%s", name,
                                                 acme_error_problem_type(e)
                                                     ? acme_error_problem_type(e) : ""));
-    g_mutex_unlock(&fx->mu);
+    pthread_mutex_unlock(&fx->mu);
 }
 
 static void fx_setup(Fx *fx, gconstpointer data)
@@ -221,7 +222,7 @@ static void fx_setup(Fx *fx, gconstpointer data)
     int64_t lifetime = data ? *(const int64_t *)data : 0;
 
     memset(fx, 0, sizeof(*fx));
-    g_mutex_init(&fx->mu);
+    pthread_mutex_init(&fx->mu, NULL);
     fx->events = g_ptr_array_new_with_free_func(g_free);
     fx->logs = g_ptr_array_new_with_free_func(g_free);
     fx->panics = g_ptr_array_new_with_free_func(g_free);
@@ -265,7 +266,7 @@ static void fx_teardown(Fx *fx, gconstpointer data)
     g_ptr_array_unref(fx->events);
     g_ptr_array_unref(fx->logs);
     g_ptr_array_unref(fx->panics);
-    g_mutex_clear(&fx->mu);
+    pthread_mutex_destroy(&fx->mu);
 }
 
 static void fx_new(Fx *fx)
@@ -381,13 +382,13 @@ static bool has_line(Fx *fx, GPtrArray *a, const char *frag1, const char *frag2)
 {
     bool found = false;
 
-    g_mutex_lock(&fx->mu);
+    pthread_mutex_lock(&fx->mu);
     for (guint i = 0; i < a->len && !found; i++) {
         const char *l = g_ptr_array_index(a, i);
 
         found = strstr(l, frag1) && (!frag2 || strstr(l, frag2));
     }
-    g_mutex_unlock(&fx->mu);
+    pthread_mutex_unlock(&fx->mu);
     return found;
 }
 
@@ -395,11 +396,11 @@ static guint count_lines(Fx *fx, GPtrArray *a, const char *frag)
 {
     guint n = 0;
 
-    g_mutex_lock(&fx->mu);
+    pthread_mutex_lock(&fx->mu);
     for (guint i = 0; i < a->len; i++)
         if (strstr(g_ptr_array_index(a, i), frag))
             n++;
-    g_mutex_unlock(&fx->mu);
+    pthread_mutex_unlock(&fx->mu);
     return n;
 }
 
@@ -408,11 +409,11 @@ static char *events_str(Fx *fx)
 {
     GString *s = g_string_new(NULL);
 
-    g_mutex_lock(&fx->mu);
+    pthread_mutex_lock(&fx->mu);
     for (guint i = 0; i < fx->events->len; i++)
         g_string_append_printf(s, "%s%s", i ? ", " : "",
                                (const char *)g_ptr_array_index(fx->events, i));
-    g_mutex_unlock(&fx->mu);
+    pthread_mutex_unlock(&fx->mu);
     return g_string_free(s, FALSE);
 }
 
