@@ -234,7 +234,7 @@ static bool log_says_port_taken(const pdns_server *s)
     return taken;
 }
 
-static bool start_once(pdns_server *s, const char *bin, int log_fd)
+static bool start_once(pdns_server *s, const char *bin, int log_fd, bool dnsupdate)
 {
     char *conf, *conf_path = g_build_filename(s->tmpdir, "pdns.conf", NULL);
     char *db = g_build_filename(s->tmpdir, "pdns.sqlite3", NULL);
@@ -271,8 +271,11 @@ static bool start_once(pdns_server *s, const char *bin, int log_fd)
                            "guardian=no\n"
                            "disable-syslog=yes\n"
                            "security-poll-suffix=\n"
-                           "loglevel=4\n",
-                           db, s->dns_port, s->api_key, s->api_port, s->tmpdir);
+                           "loglevel=4\n"
+                           "%s",
+                           db, s->dns_port, s->api_key, s->api_port, s->tmpdir,
+                           /* RFC 2136 from loopback; a zone's TSIG-ALLOW-DNSUPDATE names its keys. */
+                           dnsupdate ? "dnsupdate=yes\nallow-dnsupdate-from=127.0.0.0/8\n" : "");
     if (!g_file_set_contents(conf_path, conf, -1, &error))
         fail(s, "cannot write %s: %s", conf_path, error->message);
     if (!g_spawn_async_with_fds(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL,
@@ -307,7 +310,7 @@ static bool start_once(pdns_server *s, const char *bin, int log_fd)
     fail(s, "pdns_server did not come up within %d s", (int)(START_DEADLINE_US / G_USEC_PER_SEC));
 }
 
-pdns_server *pdns_start(void)
+static pdns_server *start(bool dnsupdate)
 {
     pdns_server *s = g_new0(pdns_server, 1);
     const char *env = g_getenv("PDNS_SERVER");
@@ -354,7 +357,7 @@ pdns_server *pdns_start(void)
     }
     g_free(db);
     for (attempt = 0; attempt < START_ATTEMPTS; attempt++)
-        if (start_once(s, bin, log_fd))
+        if (start_once(s, bin, log_fd, dnsupdate))
             break;
     if (attempt == START_ATTEMPTS)
         fail(s, "ports kept being taken by other processes");
@@ -363,6 +366,16 @@ pdns_server *pdns_start(void)
     g_free(sqlite);
     g_free(schema);
     return s;
+}
+
+pdns_server *pdns_start(void)
+{
+    return start(false);
+}
+
+pdns_server *pdns_start_dnsupdate(void)
+{
+    return start(true);
 }
 
 void pdns_stop(pdns_server *s)

@@ -30,6 +30,14 @@ typedef struct pdns_server {
 /* Start a server and wait until its API answers; on failure print why and exit 99. */
 pdns_server *pdns_start(void);
 
+/*
+ * Like pdns_start(), with RFC 2136 dynamic updates accepted from loopback
+ * (dnsupdate=yes, allow-dnsupdate-from=127.0.0.0/8; research notes,
+ * section 3.4).  A zone whose TSIG-ALLOW-DNSUPDATE metadata names a key
+ * takes only updates signed with it.
+ */
+pdns_server *pdns_start_dnsupdate(void);
+
 /* Kill the server, wait for it, remove the directory (NULL-safe). */
 void pdns_stop(pdns_server *s);
 
