@@ -14,6 +14,9 @@
  *    killed with SIGKILL at random points of its own progress, 100 times:
  *    every <name>.pem is afterwards the old or the new complete file, and
  *    parses.
+ *  - The same 100 SIGKILLs against acmed itself (`acmed issue`, against
+ *    Pebble), killed at a random line of its log or the moment it logs a
+ *    certificate issued, just before writing it (where acmed is built).
  *
  * Kill points are chosen by the code's own progress (log lines, responder
  * calls, progress bytes from the writer), never by sleeping.  The service
@@ -846,6 +849,259 @@ static void test_sigkill_writer(void)
     g_free(writer);
 }
 
+#ifdef FAULTS_ACMED
+/* ------------------------------------------------------------------ */
+/* SIGKILL acmed while it writes certificates                           */
+/* ------------------------------------------------------------------ */
+
+#define ACMED_NAMES 2
+
+static const char *const acmed_names[ACMED_NAMES] = { "k1.example.com", "k2.example.com" };
+
+static char *acmed_path(void)
+{
+    const char *b = g_getenv("top_builddir");
+
+    return g_build_filename(b && *b ? b : ".", "bin", "acmed", "acmed", NULL);
+}
+
+typedef struct acmed_run {
+    GPid pid;
+    FILE *err;        /* its log (stderr), a line per step */
+} acmed_run;
+
+static void acmed_start(acmed_run *run, pebble *p, const char *dir, const char *state)
+{
+    char *bin = acmed_path();
+    char *http_port = g_strdup_printf("%u", p->http_port);
+    char *argv[24];
+    int n = 0, err_fd;
+    GError *error = NULL;
+
+    if (!g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE))
+        g_error("%s is missing (make builds it)", bin);
+    argv[n++] = bin;
+    argv[n++] = "-c";
+    argv[n++] = "/dev/null";
+    argv[n++] = "--state-dir";
+    argv[n++] = (char *)state;
+    argv[n++] = "--cert-dir";
+    argv[n++] = (char *)dir;
+    argv[n++] = "--ca";
+    argv[n++] = p->directory_url;
+    argv[n++] = "--ca-file";
+    argv[n++] = p->ca_file;
+    argv[n++] = "--challenge";
+    argv[n++] = "http-01";
+    argv[n++] = "--http-port";
+    argv[n++] = http_port;
+    argv[n++] = "--log-level";
+    argv[n++] = "debug";
+    argv[n++] = "issue";
+    for (int i = 0; i < ACMED_NAMES; i++)
+        argv[n++] = (char *)acmed_names[i];
+    argv[n] = NULL;
+    if (!g_spawn_async_with_pipes(NULL, argv, NULL,
+                                  G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                  child_setup, NULL, &run->pid, NULL, NULL, &err_fd, &error))
+        g_error("cannot start %s: %s", bin, error->message);
+    run->err = fdopen(err_fd, "r");
+    g_assert_nonnull(run->err);
+    g_free(http_port);
+    g_free(bin);
+}
+
+/* Reap it; its wait status. */
+static int acmed_wait(acmed_run *run)
+{
+    int status;
+
+    while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    fclose(run->err);
+    return status;
+}
+
+/* The next log line (g_free), or NULL at the end; echoed with LIBACME_TEST_LOG. */
+static char *acmed_line(acmed_run *run)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, run->err);
+    char *copy;
+
+    if (n < 0) {
+        free(line);
+        return NULL;
+    }
+    if (test_log())
+        g_printerr("acmed: %s", line);
+    copy = g_strdup(line);
+    free(line);
+    return copy;
+}
+
+/*
+ * A file after a kill: the old one byte for byte (0), or a new complete
+ * one (1): key, a certificate for @p name matching it, the whole chain,
+ * nothing cut off.
+ */
+static int old_or_new(acme_store *store, const char *dir, const char *name, const char *old,
+                      int round)
+{
+    char *file = g_strdup_printf("%s.pem", name);
+    char *text = file_text(dir, file), *serial;
+    int v = 1;
+
+    g_assert_nonnull(text);
+    if (strcmp(text, old) == 0) {
+        v = 0;
+    } else {
+        acme_bundle *b = NULL;
+        acme_error *e = NULL;
+
+        if (!g_str_has_suffix(text, "-----END CERTIFICATE-----\n"))
+            g_error("round %d: %s ends in the middle (%zu bytes)", round, file, strlen(text));
+        if (acme_store_get(&b, store, name, &e) < 0)
+            g_error("round %d: %s: %s", round, file, acme_error_message(e));
+        /* Leaf and Pebble's intermediate at least: no chain was cut short. */
+        g_assert_cmpuint(acme_chain_count(acme_bundle_chain(b)), >=, 2);
+        acme_bundle_free(b);
+    }
+    serial = assert_whole_cert(store, name);
+    g_free(serial);
+    g_free(text);
+    g_free(file);
+    return v;
+}
+
+/*
+ * acmed issues two names per run; each run is killed with SIGKILL,
+ * half of them at a random line of its log (anywhere in the run), half
+ * the moment it logs that one of the certificates was issued (it is
+ * about to write it).  100 runs; every file is the old or a new whole one.
+ */
+static void test_sigkill_acmed(void)
+{
+    pebble_options po = PEBBLE_OPTIONS_INIT;
+    pebble *p;
+    acme_store *store = NULL;
+    acme_key *account = NULL, *account_after = NULL;
+    char *dir = g_dir_make_tmp("libacme-faults-acmed-XXXXXX", NULL);
+    char *state = g_build_filename(dir, "state", NULL);
+    char *certs = g_build_filename(dir, "certs", NULL);
+    unsigned int setup_lines = 0, outcome[2] = { 0, 0 }, leftovers = 0;
+    acmed_run run;
+    char *line;
+    int status;
+
+    /*
+     * Every challenge valid without validation, no nonce noise, no reused
+     * authorization: the runs look alike (a run may still poll once more).
+     */
+    po.always_valid = true;
+    po.responders = false;
+    po.nonce_reject = 0;
+    po.authz_reuse = 0;
+    p = pebble_start(&po);
+    g_assert_cmpint(g_mkdir(state, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir(certs, 0700), ==, 0);
+
+    /* A first whole run: the old files, and how long a run's log is. */
+    acmed_start(&run, p, certs, state);
+    while ((line = acmed_line(&run))) {
+        setup_lines++;
+        g_free(line);
+    }
+    status = acmed_wait(&run);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        pebble_print_log_tail(p, 20);
+        g_error("acmed issue failed: status %d", status);
+    }
+    g_assert_cmpuint(setup_lines, >=, 10);
+    g_assert_cmpint(acme_store_dir_new(&store, certs, NULL), ==, ACME_OK);
+    g_assert_cmpint(acme_store_dir_account_key(&account, store, NULL), ==, ACME_OK);
+
+    for (int round = 0; round < KILL_ROUNDS; round++) {
+        char *old[ACMED_NAMES];
+        bool at_issued = round % 2 == 1;
+        int target = at_issued ? g_test_rand_int_range(1, ACMED_NAMES + 1)
+                               : g_test_rand_int_range(1, (gint32)setup_lines * 3 / 4);
+        int seen = 0;
+        bool killed = false;
+        GDir *d;
+        const char *entry;
+
+        for (int i = 0; i < ACMED_NAMES; i++) {
+            char *file = g_strdup_printf("%s.pem", acmed_names[i]);
+
+            old[i] = file_text(certs, file);
+            g_assert_nonnull(old[i]);
+            g_free(file);
+        }
+        acmed_start(&run, p, certs, state);
+        while ((line = acmed_line(&run))) {
+            if (at_issued ? strstr(line, "issued for ") != NULL : true)
+                seen++;
+            g_free(line);
+            if (seen == target) {
+                kill(run.pid, SIGKILL);
+                killed = true;
+                break;
+            }
+        }
+        status = acmed_wait(&run);
+        if (!killed)
+            g_error("round %d: acmed ended before step %d (status %d)", round, target, status);
+        g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+        for (int i = 0; i < ACMED_NAMES; i++) {
+            outcome[old_or_new(store, certs, acmed_names[i], old[i], round)]++;
+            g_free(old[i]);
+        }
+        /* Leftover temporary files are dot files, never entries; clear them. */
+        d = g_dir_open(certs, 0, NULL);
+        g_assert_nonnull(d);
+        while ((entry = g_dir_read_name(d))) {
+            char *path;
+
+            if (entry[0] != '.') {
+                bool known = strcmp(entry, "client.key") == 0;
+
+                for (int i = 0; i < ACMED_NAMES; i++)
+                    known = known || (g_str_has_prefix(entry, acmed_names[i]) &&
+                                      strcmp(entry + strlen(acmed_names[i]), ".pem") == 0);
+                if (!known)
+                    g_error("round %d: unexpected file %s", round, entry);
+                continue;
+            }
+            g_assert_true(g_str_has_suffix(entry, ".tmp"));
+            leftovers++;
+            path = g_build_filename(certs, entry, NULL);
+            g_unlink(path);
+            g_free(path);
+        }
+        g_dir_close(d);
+    }
+    g_printerr("# %d kills; files old %u, new %u; %u temporary files left\n", KILL_ROUNDS,
+               outcome[0], outcome[1], leftovers);
+    g_assert_cmpuint(outcome[0], >, 0);
+    g_assert_cmpuint(outcome[1], >, 0);
+    /* The account key was never touched. */
+    g_assert_cmpint(acme_store_dir_account_key(&account_after, store, NULL), ==, ACME_OK);
+    g_assert_true(acme_key_equal(account, account_after));
+
+    acme_key_free(account);
+    acme_key_free(account_after);
+    acme_store_free(store);
+    rm_rf(dir);
+    g_free(dir);
+    g_free(state);
+    g_free(certs);
+    pebble_stop(p);
+}
+#endif /* FAULTS_ACMED */
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -858,6 +1114,9 @@ int main(int argc, char **argv)
     g_test_add_func("/faults/pebble/restart-client-recovers", test_restart_client_recovers);
     g_test_add_func("/faults/pebble/nonce-reject-50", test_nonce_reject_50);
     g_test_add_func("/faults/store/sigkill-writer", test_sigkill_writer);
+#ifdef FAULTS_ACMED
+    g_test_add_func("/faults/acmed/sigkill", test_sigkill_acmed);
+#endif
     rc = g_test_run();
     acme_global_cleanup();
     return rc;

@@ -6,6 +6,10 @@ TESTS += tests/integration/faults
 tests_integration_faults_SOURCES = tests/integration/faults.c $(PEBBLE_HARNESS_SOURCES)
 tests_integration_faults_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_integration_faults_LDADD = $(TESTS_LDADD)
+# The SIGKILL loop over acmed itself, where acmed is built.
+if BUILD_ACMED
+tests_integration_faults_CPPFLAGS += -DFAULTS_ACMED=1
+endif
 # The helper the SIGKILL loop starts (not a test by itself).
 tests_integration_faults_writer_SOURCES = tests/integration/faults-writer.c
 tests_integration_faults_writer_CPPFLAGS = $(TESTS_CPPFLAGS)
