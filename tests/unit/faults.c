@@ -461,7 +461,9 @@ static void half_handshake(unsigned int port, bool read_some, bool rst)
     g_assert_cmpint(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), ==, 0);
     gnutls_transport_set_int(s, fd);
     ret = gnutls_handshake(s);
-    g_assert_cmpint(ret, ==, GNUTLS_E_AGAIN);
+    /* Done already when the server answered at once (TLS 1.3 needs one round trip). */
+    if (ret != 0)
+        g_assert_cmpint(ret, ==, GNUTLS_E_AGAIN);
     if (read_some) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
 
@@ -517,8 +519,12 @@ static void *crowd_main(void *p)
             for (size_t j = 0; j < len; j++)
                 junk[j] = (guint8)g_rand_int_range(rnd, 0, 256);
             if (i % 2)
-                /* A handshake record whose content is noise. */
-                memcpy(junk, "\x16\x03\x01\x02\x00", 5);
+                /*
+                 * A handshake record holding a ClientHello of noise whose
+                 * length fits the record exactly (one that claims more
+                 * would make the server wait: a stall, not garbage).
+                 */
+                memcpy(junk, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc", 9);
             else
                 /* Not a TLS content type at all (plain text, say). */
                 junk[0] = (guint8)g_rand_int_range(rnd, 'A', 'Z' + 1);
