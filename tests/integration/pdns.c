@@ -27,6 +27,11 @@
 #include <glib/gstdio.h>
 #include <curl/curl.h>
 
+#include <acme/acme.h>
+#include <acme/sys/responder.h>
+
+#include "client/client-internal.h"
+#include "dns/dns.h"
 #include "pdns.h"
 
 #define START_DEADLINE_US (20 * G_USEC_PER_SEC)
@@ -392,3 +397,89 @@ void pdns_stop(pdns_server *s)
     g_free(s);
     curl_global_cleanup();
 }
+
+/* ---- what the server serves, and a responder that watches it ---- */
+
+static void served_ok(int rc, acme_error *err, const char *what)
+{
+    if (rc != ACME_OK)
+        g_printerr("%s failed: %s (%s)\n", what, acme_status_name(rc) ? acme_status_name(rc) : "?",
+                   err ? acme_error_message(err) : "no error object");
+    g_assert_cmpstr(acme_status_name(rc), ==, "ACME_OK");
+    g_assert_null(err);
+}
+
+static int cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *pdns_served(const pdns_server *s, const char *name, int *rcode)
+{
+    acme__dns_server srv;
+    acme__dns_answer a;
+    acme_error *err = NULL;
+    GPtrArray *v = g_ptr_array_new();
+    char *joined;
+
+    served_ok(acme__dns_server_parse(&srv, s->dns_addr, &err), err, "server_parse");
+    served_ok(acme__dns_query(&a, &srv, name, ACME__DNS_T_TXT, false, 3000, NULL, &err), err,
+              "dns query");
+    if (rcode)
+        *rcode = a.rcode;
+    for (size_t i = 0; i < a.nrr; i++)
+        g_ptr_array_add(v, a.rr[i]);
+    g_ptr_array_sort(v, cmp_str);
+    g_ptr_array_add(v, NULL);
+    joined = g_strjoinv(" ", (char **)v->pdata);
+    g_ptr_array_free(v, TRUE);
+    acme__dns_answer_clear(&a);
+    return joined;
+}
+
+static int spy_start(void *self, const char *name, const acme_challenge *ch, const char *ka,
+                     acme_error **err)
+{
+    pdns_spy *sp = self;
+    int rc = sp->inner->ops->start(sp->inner->self, name, ch, ka, err);
+
+    if (rc == ACME_OK) {
+        char *fqdn = g_strdup_printf("_acme-challenge.%s", name);
+        char *txt = pdns_served(sp->s, fqdn, NULL);
+        char **parts = g_strsplit(txt, " ", -1);
+
+        g_mutex_lock(&sp->lock);
+        sp->starts++;
+        if (*txt && g_strv_length(parts) > sp->max_values)
+            sp->max_values = g_strv_length(parts);
+        g_mutex_unlock(&sp->lock);
+        g_strfreev(parts);
+        g_free(txt);
+        g_free(fqdn);
+    }
+    return rc;
+}
+
+static void spy_stop(void *self, const char *name, const acme_challenge *ch, const char *ka)
+{
+    pdns_spy *sp = self;
+
+    sp->inner->ops->stop(sp->inner->self, name, ch, ka);
+    g_mutex_lock(&sp->lock);
+    sp->stops++;
+    g_mutex_unlock(&sp->lock);
+}
+
+static void spy_destroy(void *self)
+{
+    (void)self; /* the test owns the spy */
+}
+
+const acme_responder_ops pdns_spy_ops = {
+    .version = ACME_RESPONDER_OPS_VERSION,
+    .name = "spy",
+    .challenge_type = "dns-01",
+    .start = spy_start,
+    .stop = spy_stop,
+    .destroy = spy_destroy,
+};

@@ -129,39 +129,10 @@ static acme_dns_provider *provider_for(const pdns_server *s, const char *secret,
     return p;
 }
 
-static int cmp_str(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The TXT values PowerDNS serves at @p name, sorted, joined by ' '; "" for none. */
-static char *served(const pdns_server *s, const char *name, int *rcode)
-{
-    acme__dns_server srv;
-    acme__dns_answer a;
-    acme_error *err = NULL;
-    GPtrArray *v = g_ptr_array_new();
-    char *joined;
-
-    ASSERT_OK(acme__dns_server_parse(&srv, s->dns_addr, &err), err, "server_parse");
-    ASSERT_OK(acme__dns_query(&a, &srv, name, ACME__DNS_T_TXT, false, 3000, NULL, &err), err,
-              "dns query");
-    if (rcode)
-        *rcode = a.rcode;
-    for (size_t i = 0; i < a.nrr; i++)
-        g_ptr_array_add(v, a.rr[i]);
-    g_ptr_array_sort(v, cmp_str);
-    g_ptr_array_add(v, NULL);
-    joined = g_strjoinv(" ", (char **)v->pdata);
-    g_ptr_array_free(v, TRUE);
-    acme__dns_answer_clear(&a);
-    return joined;
-}
-
 static void assert_served(const pdns_server *s, const char *name, const char *want, int rcode)
 {
     int got = -1;
-    char *txt = served(s, name, &got);
+    char *txt = pdns_served(s, name, &got);
 
     g_assert_cmpstr(txt, ==, want);
     if (rcode >= 0)
@@ -377,61 +348,6 @@ static void test_sha512_tcp_keyfile(void)
 
 /* ---- end to end with Pebble ---- */
 
-/* Counts starts, stops and the TXT values served right after each start. */
-typedef struct spy {
-    acme_responder *inner;
-    const pdns_server *s;
-    unsigned int max_values, starts, stops;
-    GMutex lock;
-} spy;
-
-static int spy_start(void *self, const char *name, const acme_challenge *ch, const char *ka,
-                     acme_error **err)
-{
-    spy *sp = self;
-    int rc = sp->inner->ops->start(sp->inner->self, name, ch, ka, err);
-
-    if (rc == ACME_OK) {
-        char *fqdn = g_strdup_printf("_acme-challenge.%s", name);
-        char *txt = served(sp->s, fqdn, NULL);
-        char **parts = g_strsplit(txt, " ", -1);
-
-        g_mutex_lock(&sp->lock);
-        sp->starts++;
-        if (*txt && g_strv_length(parts) > sp->max_values)
-            sp->max_values = g_strv_length(parts);
-        g_mutex_unlock(&sp->lock);
-        g_strfreev(parts);
-        g_free(txt);
-        g_free(fqdn);
-    }
-    return rc;
-}
-
-static void spy_stop(void *self, const char *name, const acme_challenge *ch, const char *ka)
-{
-    spy *sp = self;
-
-    sp->inner->ops->stop(sp->inner->self, name, ch, ka);
-    g_mutex_lock(&sp->lock);
-    sp->stops++;
-    g_mutex_unlock(&sp->lock);
-}
-
-static void spy_destroy(void *self)
-{
-    (void)self; /* the test owns the spy */
-}
-
-static const acme_responder_ops spy_ops = {
-    .version = ACME_RESPONDER_OPS_VERSION,
-    .name = "spy",
-    .challenge_type = "dns-01",
-    .start = spy_start,
-    .stop = spy_stop,
-    .destroy = spy_destroy,
-};
-
 static void test_pebble_wildcard_apex(void)
 {
     pdns_server *s = pdns_start_dnsupdate();
@@ -447,7 +363,7 @@ static void test_pebble_wildcard_apex(void)
     acme_key *key = NULL;
     acme_chain *chain = NULL;
     acme_error *err = NULL;
-    spy sp = { 0 };
+    pdns_spy sp = { 0 };
     char *key_pem = NULL, *chain_pem = NULL, *secret;
     const char *names[] = { "example.test", "*.example.test" };
     const char *const *sans;
@@ -469,7 +385,7 @@ static void test_pebble_wildcard_apex(void)
     sp.inner = dns;
     sp.s = s;
     g_mutex_init(&sp.lock);
-    ASSERT_OK(acme_responder_new(&rs, &spy_ops, &sp, &err), err, "responder_new");
+    ASSERT_OK(acme_responder_new(&rs, &pdns_spy_ops, &sp, &err), err, "responder_new");
 
     ASSERT_OK(acme_key_generate(&key, ACME_KEY_EC_P256, &err), err, "key_generate");
     co.directory_url = pb->directory_url;

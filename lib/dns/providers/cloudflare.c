@@ -27,6 +27,7 @@
 #include <acme/sys/error.h>
 
 #include "dns/dns.h"
+#include "dns/providers/common.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/json.h"
@@ -254,12 +255,7 @@ static int call(cf *c, bool zone_scope, const char *method, const char *path, js
 /* Whether an id from the API is safe in a URL path (hex in practice). */
 static bool id_ok(const char *id)
 {
-    if (!id || !*id || strlen(id) > 128)
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
-            return false;
-    return true;
+    return acme__dnsp_path_safe(id, 128);
 }
 
 /*
@@ -469,11 +465,7 @@ static int delete_id(cf *c, const acme_dns_txt *txt, const char *id, acme_error 
     rc = call(c, false, "DELETE", path, NULL, &o, NULL, &e);
     free(path);
     json_object_put(o);
-    if (rc == ACME_E_NOTFOUND) { /* already gone */
-        acme_error_free(e);
-        return ACME_OK;
-    }
-    return rc < 0 ? acme__error_give(err, e) : ACME_OK;
+    return acme__dnsp_gone_ok(rc, e, err); /* a 404: already gone */
 }
 
 static int cf_delete_txt(void *self, const acme_dns_txt *txt, const char *handle,

@@ -28,6 +28,7 @@
 #include <acme/sys/error.h>
 
 #include "dns/dns.h"
+#include "dns/providers/common.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/json.h"
@@ -151,33 +152,17 @@ static void add_field_error(acme_error *e, const acme__rest_response *resp)
 static int call(ds *d, const char *method, const char *path, const char *url_abs,
                 json_object *body, json_object **json_out, char **link_next, acme_error **err)
 {
-    const char *headers[] = { d->auth, "Accept: application/json",
-                              body ? "Content-Type: application/json" : NULL, NULL };
-    acme__rest_request req = { 0 };
+    const char *headers[] = { d->auth, NULL };
     acme__rest_response resp = ACME__REST_RESPONSE_INIT;
-    char *url = url_abs ? acme__strdup(url_abs) : acme__asprintf("%s%s", d->base, path);
-    char *text = NULL;
-    acme_error *e = NULL;
+    acme__dnsp_call c = { .env = d->env, .service = SERVICE, .method = method,
+                          .base = d->base, .path = path, .url = url_abs, .headers = headers,
+                          .body = body, .flags = ACME__DNSP_EMPTY_OK,
+                          .on_error = add_field_error, .resp_out = &resp };
     int rc;
 
-    if (json_out)
-        *json_out = NULL;
     if (link_next)
         *link_next = NULL;
-    if (!url || (body && !(text = acme__json_dump(body)))) {
-        free(url);
-        return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
-    }
-    req.method = method;
-    req.url = url;
-    req.headers = headers;
-    req.body = text;
-    req.service = SERVICE;
-    rc = acme__rest_send(&resp, acme__dns_env_rest(d->env), &req, &e);
-    if (rc < 0)
-        add_field_error(e, &resp);
-    if (rc == ACME_OK && json_out && resp.body.len)
-        rc = acme__json_parse(json_out, resp.body.data, resp.body.len, SERVICE, &e);
+    rc = acme__dnsp_call_json(&c, json_out, err);
     if (rc == ACME_OK && link_next) {
         /* Link: <https://desec.io/api/v1/domains/?cursor=x>; rel="next", <...>; rel="prev" */
         for (size_t i = 0; i < resp.nheaders; i++) {
@@ -201,9 +186,7 @@ static int call(ds *d, const char *method, const char *path, const char *url_abs
         }
     }
     acme__rest_response_clear(&resp);
-    free(text);
-    free(url);
-    return rc < 0 ? acme__error_give(err, e) : ACME_OK;
+    return rc;
 }
 
 /* Remember the minimum_ttl of a domain object. */
@@ -235,12 +218,7 @@ static void remember_min(ds *d, json_object *dom)
 /* Whether a domain name from the API is safe in a URL path. */
 static bool name_ok(const char *s)
 {
-    if (!s || !*s || strlen(s) > 253)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
-            return false;
-    return true;
+    return acme__dnsp_path_safe(s, 253);
 }
 
 static int ds_list_zones(void *self, acme_dns_zone_list *out, acme_error **err)

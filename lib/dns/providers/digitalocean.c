@@ -24,6 +24,7 @@
 #include <acme/sys/error.h>
 
 #include "dns/dns.h"
+#include "dns/providers/common.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/json.h"
@@ -106,50 +107,18 @@ static int do_open(void **self_out, const acme_dns_settings *s, acme_dns_env *en
 static int call(dio *d, const char *method, const char *path, const char *url_abs,
                 json_object *body, json_object **json_out, acme_error **err)
 {
-    const char *headers[] = { d->auth, "Accept: application/json",
-                              body ? "Content-Type: application/json" : NULL, NULL };
-    acme__rest_request req = { 0 };
-    acme__rest_response resp = ACME__REST_RESPONSE_INIT;
-    char *url = url_abs ? acme__strdup(url_abs) : acme__asprintf("%s%s", d->base, path);
-    char *text = NULL;
-    int rc;
+    const char *headers[] = { d->auth, NULL };
+    acme__dnsp_call c = { .env = d->env, .service = SERVICE, .method = method,
+                          .base = d->base, .path = path, .url = url_abs, .headers = headers,
+                          .body = body, .flags = ACME__DNSP_OBJECT };
 
-    if (json_out)
-        *json_out = NULL;
-    if (!url || (body && !(text = acme__json_dump(body)))) {
-        free(url);
-        return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
-    }
-    req.method = method;
-    req.url = url;
-    req.headers = headers;
-    req.body = text;
-    req.service = SERVICE;
-    rc = acme__rest_send(&resp, acme__dns_env_rest(d->env), &req, err);
-    if (rc == ACME_OK && json_out) {
-        rc = acme__json_parse(json_out, resp.body.data, resp.body.len, SERVICE, err);
-        if (rc == ACME_OK && !json_object_is_type(*json_out, json_type_object)) {
-            json_object_put(*json_out);
-            *json_out = NULL;
-            rc = acme_error_set(err, ACME_E_PROTOCOL, _("%s: the answer is not a JSON object"),
-                                SERVICE);
-        }
-    }
-    acme__rest_response_clear(&resp);
-    free(text);
-    free(url);
-    return rc;
+    return acme__dnsp_call_json(&c, json_out, err);
 }
 
 /* Whether a domain name from the API is safe in a URL path. */
 static bool name_ok(const char *s)
 {
-    if (!s || !*s || strlen(s) > 253)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
-            return false;
-    return true;
+    return acme__dnsp_path_safe(s, 253);
 }
 
 /*
@@ -367,11 +336,7 @@ static int delete_id(dio *d, const acme_dns_txt *txt, long long id, acme_error *
         return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
     rc = call(d, "DELETE", path, NULL, NULL, NULL, &e);
     free(path);
-    if (rc == ACME_E_NOTFOUND) { /* already gone */
-        acme_error_free(e);
-        return ACME_OK;
-    }
-    return rc < 0 ? acme__error_give(err, e) : ACME_OK;
+    return acme__dnsp_gone_ok(rc, e, err); /* a 404: already gone */
 }
 
 static int do_delete_txt(void *self, const acme_dns_txt *txt, const char *handle,

@@ -29,6 +29,7 @@
 #include <acme/sys/error.h>
 
 #include "dns/dns.h"
+#include "dns/providers/common.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/json.h"
@@ -157,46 +158,20 @@ static int call(ln *l, const char *method, const char *path, const char *filter,
                 json_object *body, json_object **json_out, acme_error **err)
 {
     char *fh = filter ? acme__asprintf("X-Filter: %s", filter) : NULL;
-    const char *headers[] = { l->auth, "Accept: application/json",
-                              body ? "Content-Type: application/json" : NULL, NULL, NULL };
-    acme__rest_request req = { 0 };
-    acme__rest_response resp = ACME__REST_RESPONSE_INIT;
-    char *url = acme__asprintf("%s%s", l->base, path), *text = NULL;
-    acme_error *e = NULL;
+    const char *headers[] = { l->auth, fh, NULL };
+    acme__dnsp_call c = { .env = l->env, .service = SERVICE, .method = method,
+                          .base = l->base, .path = path, .headers = headers, .body = body,
+                          .flags = ACME__DNSP_OBJECT, .on_error = add_reason };
     int rc;
 
-    if (json_out)
-        *json_out = NULL;
-    /* Keep the array NULL-terminated where the optional lines are missing. */
-    if (fh)
-        headers[body ? 3 : 2] = fh;
-    if (!url || (filter && !fh) || (body && !(text = acme__json_dump(body)))) {
-        free(url);
-        free(fh);
+    if (filter && !fh) {
+        if (json_out)
+            *json_out = NULL;
         return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
     }
-    req.method = method;
-    req.url = url;
-    req.headers = headers;
-    req.body = text;
-    req.service = SERVICE;
-    rc = acme__rest_send(&resp, acme__dns_env_rest(l->env), &req, &e);
-    if (rc < 0)
-        add_reason(e, &resp);
-    if (rc == ACME_OK && json_out) {
-        rc = acme__json_parse(json_out, resp.body.data, resp.body.len, SERVICE, &e);
-        if (rc == ACME_OK && !json_object_is_type(*json_out, json_type_object)) {
-            json_object_put(*json_out);
-            *json_out = NULL;
-            rc = acme_error_set(&e, ACME_E_PROTOCOL, _("%s: the answer is not a JSON object"),
-                                SERVICE);
-        }
-    }
-    acme__rest_response_clear(&resp);
-    free(text);
-    free(url);
+    rc = acme__dnsp_call_json(&c, json_out, err);
     free(fh);
-    return rc < 0 ? acme__error_give(err, e) : ACME_OK;
+    return rc;
 }
 
 /*
@@ -392,11 +367,7 @@ static int delete_id(ln *l, const acme_dns_txt *txt, long long id, acme_error **
         return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
     rc = call(l, "DELETE", path, NULL, NULL, NULL, &e);
     free(path);
-    if (rc == ACME_E_NOTFOUND) { /* already gone */
-        acme_error_free(e);
-        return ACME_OK;
-    }
-    return rc < 0 ? acme__error_give(err, e) : ACME_OK;
+    return acme__dnsp_gone_ok(rc, e, err); /* a 404: already gone */
 }
 
 static int ln_delete_txt(void *self, const acme_dns_txt *txt, const char *handle,
