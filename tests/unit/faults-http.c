@@ -277,9 +277,12 @@ static bool misbehave(badsrv *s, int fd, size_t *sent)
                        sent, true);
     case BAD_EMPTY:
         return true;
-    case BAD_GARBAGE:
-        send_all(fd, "SSH-2.0-OpenSSH_9.2\r\n\x01\x02\x03 not http\r\n\r\n", 39, sent);
+    case BAD_GARBAGE: {
+        static const char junk[] = "SSH-2.0-OpenSSH_9.2\r\n\x01\x02\x03 not http\r\n\r\n";
+
+        send_all(fd, junk, sizeof(junk) - 1, sent);
         return true;
+    }
     }
     return false;
 }
