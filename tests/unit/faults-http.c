@@ -444,7 +444,11 @@ static void test_bad_server(gconstpointer data)
     o.directory_url = url;
     o.account_key = key;
     o.max_response_size = MAX_RESPONSE;
-    o.request_timeout_ms = REQUEST_TIMEOUT_MS;
+    /*
+     * The short timeout only where the time limit is under test: elsewhere
+     * a slow run (valgrind, a loaded machine) must not hit it first.
+     */
+    o.request_timeout_ms = bc->code == ACME_E_TIMEOUT ? REQUEST_TIMEOUT_MS : 60000;
     g_assert_cmpint(acme_client_new(&client, &o, NULL), ==, ACME_OK);
     if (strcmp(bc->path, "/dir") == 0) {
         rc = acme_client_directory(&dir, client, &e);
