@@ -1,0 +1,230 @@
+# tests/fuzz: libFuzzer targets for every parser of outside input.
+#
+# Each tests/fuzz/fuzz-<name>.c defines LLVMFuzzerTestOneInput() and is
+# built twice:
+#   tests/fuzz/replay-<name>  with replay.c, in every `make check`: it runs
+#                             the seed corpus and the regression inputs
+#                             (any compiler; no clang needed);
+#   tests/fuzz/fuzz-<name>    with libFuzzer, only in a clang build
+#                             configured with --enable-fuzz (`make fuzz`).
+# `make fuzz-run` runs each libFuzzer target for FUZZ_SECONDS (30) seconds
+# through tests/fuzz/run.sh.  See tests/fuzz/README.
+
+FUZZ_CPPFLAGS = $(AM_CPPFLAGS) $(GNUTLS_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/tests/fuzz
+FUZZ_LDADD = lib/libacme-internal.la $(GNUTLS_LIBS) $(CURL_LIBS) $(JSONC_LIBS) $(PTHREAD_LIBS)
+
+# One line per target; keep tests/fuzz/run.sh's list and README in step.
+FUZZ_TARGETS = \
+	json \
+	directory \
+	account \
+	order \
+	authz \
+	challenge \
+	problem \
+	link \
+	retry-after \
+	rfc3339 \
+	key-pem \
+	chain-pem \
+	bundle-pem \
+	name \
+	http01-path \
+	tlsalpn01-name
+
+FUZZ_REPLAY_PROGS = \
+	tests/fuzz/replay-json \
+	tests/fuzz/replay-directory \
+	tests/fuzz/replay-account \
+	tests/fuzz/replay-order \
+	tests/fuzz/replay-authz \
+	tests/fuzz/replay-challenge \
+	tests/fuzz/replay-problem \
+	tests/fuzz/replay-link \
+	tests/fuzz/replay-retry-after \
+	tests/fuzz/replay-rfc3339 \
+	tests/fuzz/replay-key-pem \
+	tests/fuzz/replay-chain-pem \
+	tests/fuzz/replay-bundle-pem \
+	tests/fuzz/replay-name \
+	tests/fuzz/replay-http01-path \
+	tests/fuzz/replay-tlsalpn01-name
+
+FUZZ_PROGS = \
+	tests/fuzz/fuzz-json \
+	tests/fuzz/fuzz-directory \
+	tests/fuzz/fuzz-account \
+	tests/fuzz/fuzz-order \
+	tests/fuzz/fuzz-authz \
+	tests/fuzz/fuzz-challenge \
+	tests/fuzz/fuzz-problem \
+	tests/fuzz/fuzz-link \
+	tests/fuzz/fuzz-retry-after \
+	tests/fuzz/fuzz-rfc3339 \
+	tests/fuzz/fuzz-key-pem \
+	tests/fuzz/fuzz-chain-pem \
+	tests/fuzz/fuzz-bundle-pem \
+	tests/fuzz/fuzz-name \
+	tests/fuzz/fuzz-http01-path \
+	tests/fuzz/fuzz-tlsalpn01-name
+
+check_PROGRAMS += $(FUZZ_REPLAY_PROGS)
+TESTS += $(FUZZ_REPLAY_PROGS)
+if ENABLE_FUZZ
+noinst_PROGRAMS += $(FUZZ_PROGS)
+endif
+
+tests_fuzz_replay_json_SOURCES = tests/fuzz/fuzz-json.c tests/fuzz/replay.c
+tests_fuzz_replay_json_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"json"'
+tests_fuzz_replay_json_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_json_SOURCES = tests/fuzz/fuzz-json.c
+tests_fuzz_fuzz_json_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_json_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_json_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_directory_SOURCES = tests/fuzz/fuzz-directory.c tests/fuzz/replay.c
+tests_fuzz_replay_directory_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"directory"'
+tests_fuzz_replay_directory_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_directory_SOURCES = tests/fuzz/fuzz-directory.c
+tests_fuzz_fuzz_directory_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_directory_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_directory_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_account_SOURCES = tests/fuzz/fuzz-account.c tests/fuzz/replay.c
+tests_fuzz_replay_account_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"account"'
+tests_fuzz_replay_account_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_account_SOURCES = tests/fuzz/fuzz-account.c
+tests_fuzz_fuzz_account_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_account_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_account_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_order_SOURCES = tests/fuzz/fuzz-order.c tests/fuzz/replay.c
+tests_fuzz_replay_order_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"order"'
+tests_fuzz_replay_order_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_order_SOURCES = tests/fuzz/fuzz-order.c
+tests_fuzz_fuzz_order_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_order_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_order_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_authz_SOURCES = tests/fuzz/fuzz-authz.c tests/fuzz/replay.c
+tests_fuzz_replay_authz_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"authz"'
+tests_fuzz_replay_authz_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_authz_SOURCES = tests/fuzz/fuzz-authz.c
+tests_fuzz_fuzz_authz_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_authz_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_authz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_challenge_SOURCES = tests/fuzz/fuzz-challenge.c tests/fuzz/replay.c
+tests_fuzz_replay_challenge_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"challenge"'
+tests_fuzz_replay_challenge_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_challenge_SOURCES = tests/fuzz/fuzz-challenge.c
+tests_fuzz_fuzz_challenge_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_challenge_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_challenge_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_problem_SOURCES = tests/fuzz/fuzz-problem.c tests/fuzz/replay.c
+tests_fuzz_replay_problem_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"problem"'
+tests_fuzz_replay_problem_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_problem_SOURCES = tests/fuzz/fuzz-problem.c
+tests_fuzz_fuzz_problem_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_problem_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_problem_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_link_SOURCES = tests/fuzz/fuzz-link.c tests/fuzz/replay.c
+tests_fuzz_replay_link_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"link"'
+tests_fuzz_replay_link_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_link_SOURCES = tests/fuzz/fuzz-link.c
+tests_fuzz_fuzz_link_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_link_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_link_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_retry_after_SOURCES = tests/fuzz/fuzz-retry-after.c tests/fuzz/replay.c
+tests_fuzz_replay_retry_after_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"retry-after"'
+tests_fuzz_replay_retry_after_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_retry_after_SOURCES = tests/fuzz/fuzz-retry-after.c
+tests_fuzz_fuzz_retry_after_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_retry_after_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_retry_after_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_rfc3339_SOURCES = tests/fuzz/fuzz-rfc3339.c tests/fuzz/replay.c
+tests_fuzz_replay_rfc3339_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"rfc3339"'
+tests_fuzz_replay_rfc3339_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_rfc3339_SOURCES = tests/fuzz/fuzz-rfc3339.c
+tests_fuzz_fuzz_rfc3339_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_rfc3339_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_rfc3339_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_key_pem_SOURCES = tests/fuzz/fuzz-key-pem.c tests/fuzz/replay.c
+tests_fuzz_replay_key_pem_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"key-pem"'
+tests_fuzz_replay_key_pem_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_key_pem_SOURCES = tests/fuzz/fuzz-key-pem.c
+tests_fuzz_fuzz_key_pem_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_key_pem_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_key_pem_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_chain_pem_SOURCES = tests/fuzz/fuzz-chain-pem.c tests/fuzz/replay.c
+tests_fuzz_replay_chain_pem_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"chain-pem"'
+tests_fuzz_replay_chain_pem_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_chain_pem_SOURCES = tests/fuzz/fuzz-chain-pem.c
+tests_fuzz_fuzz_chain_pem_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_chain_pem_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_chain_pem_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_bundle_pem_SOURCES = tests/fuzz/fuzz-bundle-pem.c tests/fuzz/replay.c
+tests_fuzz_replay_bundle_pem_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"bundle-pem"'
+tests_fuzz_replay_bundle_pem_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_bundle_pem_SOURCES = tests/fuzz/fuzz-bundle-pem.c
+tests_fuzz_fuzz_bundle_pem_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_bundle_pem_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_bundle_pem_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_name_SOURCES = tests/fuzz/fuzz-name.c tests/fuzz/replay.c
+tests_fuzz_replay_name_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"name"'
+tests_fuzz_replay_name_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_name_SOURCES = tests/fuzz/fuzz-name.c
+tests_fuzz_fuzz_name_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_name_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_name_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_http01_path_SOURCES = tests/fuzz/fuzz-http01-path.c tests/fuzz/replay.c
+tests_fuzz_replay_http01_path_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"http01-path"'
+tests_fuzz_replay_http01_path_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_http01_path_SOURCES = tests/fuzz/fuzz-http01-path.c
+tests_fuzz_fuzz_http01_path_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_http01_path_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_http01_path_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_tlsalpn01_name_SOURCES = tests/fuzz/fuzz-tlsalpn01-name.c tests/fuzz/replay.c
+tests_fuzz_replay_tlsalpn01_name_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"tlsalpn01-name"'
+tests_fuzz_replay_tlsalpn01_name_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_tlsalpn01_name_SOURCES = tests/fuzz/fuzz-tlsalpn01-name.c
+tests_fuzz_fuzz_tlsalpn01_name_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_tlsalpn01_name_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_tlsalpn01_name_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+EXTRA_DIST += tests/fuzz/fuzz.h tests/fuzz/fuzz-client.h tests/fuzz/run.sh \
+	tests/fuzz/ci.sh tests/fuzz/README tests/fuzz/corpus tests/fuzz/regressions
+
+# make fuzz: build the libFuzzer targets; make fuzz-run: run each of them
+# for FUZZ_SECONDS seconds (tests/fuzz/run.sh; crashes go to
+# tests/fuzz/crashes/<name>/ in the build tree).
+if ENABLE_FUZZ
+fuzz: $(FUZZ_PROGS)
+	@echo "fuzz targets built in tests/fuzz/: $(FUZZ_TARGETS)"
+	@echo "run them with: make fuzz-run [FUZZ_SECONDS=30]"
+fuzz-run: fuzz
+	FUZZ_BUILDDIR="$(abs_builddir)/tests/fuzz" FUZZ_SRCDIR="$(abs_srcdir)/tests/fuzz" \
+	$(SHELL) $(srcdir)/tests/fuzz/run.sh $(FUZZ_TARGETS)
+else
+fuzz fuzz-run:
+	@echo "make $@: the libFuzzer targets need clang and --enable-fuzz:" >&2
+	@echo "  mkdir ../build-fuzz && cd ../build-fuzz && $(abs_srcdir)/configure CC=clang --enable-fuzz && make fuzz" >&2
+	@echo "(make check already replays their corpora and regressions)" >&2
+	@exit 1
+endif
+.PHONY: fuzz fuzz-run
+clean-local: clean-fuzz
+clean-fuzz:
+	-rm -rf tests/fuzz/crashes tests/fuzz/work
+.PHONY: clean-fuzz
