@@ -69,10 +69,10 @@ for t in "$@"; do
         status=1
         echo "fuzz-$t: FAILED (exit $rc) after $execs executions; log: $log" >&2
         grep -E 'ERROR|SUMMARY|invariant failed|Test unit written' "$log" | head -n 10 >&2
-        summary="$summary$(printf '%-16s %12s  CRASH\\n' "$t" "$execs")
+        summary="$summary$(printf '%-16s %12s  CRASH' "$t" "$execs")
 "
     else
-        summary="$summary$(printf '%-16s %12s  ok\\n' "$t" "$execs")
+        summary="$summary$(printf '%-16s %12s  ok' "$t" "$execs")
 "
     fi
 done
