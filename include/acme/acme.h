@@ -17,5 +17,8 @@
 #include <acme/store.h>
 #include <acme/http01.h>
 #include <acme/tlsalpn01.h>
+#include <acme/dns.h>
+#include <acme/endpoint.h>
+#include <acme/letsencrypt.h>
 
 #endif /* ACME_ACME_H */

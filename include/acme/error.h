@@ -38,11 +38,14 @@ typedef enum acme_error_code {
     ACME_E_BADNONCE     = -12, /**< badNonce persisted after every retry */
     ACME_E_NOTFOUND     = -13, /**< no such account, name, file or object */
     ACME_E_CRYPTO       = -14, /**< key, signature or certificate operation failed */
-    ACME_E_INVALIDSTATE = -15  /**< the object is not in a state that allows this call */
+    ACME_E_INVALIDSTATE = -15, /**< the object is not in a state that allows this call */
+    ACME_E_ZONENOTFOUND = -16, /**< dns-01: no zone at the DNS provider holds the name, or the configured zone does not exist there */
+    ACME_E_NOTINZONE    = -17, /**< dns-01: the name is outside the configured zone */
+    ACME_E_AUTH         = -18  /**< a server (a DNS provider's API) refused the credentials */
 } acme_error_code;
 
 /** The lowest code; codes run from ACME_E_LAST to ACME_E_INVALID. */
-#define ACME_E_LAST ACME_E_INVALIDSTATE
+#define ACME_E_LAST ACME_E_AUTH
 
 /** An error; opaque. */
 typedef struct acme_error acme_error;

@@ -33,6 +33,9 @@ static const struct {
     { ACME_E_NOTFOUND, "ACME_E_NOTFOUND", N_("not found") },
     { ACME_E_CRYPTO, "ACME_E_CRYPTO", N_("cryptographic operation failed") },
     { ACME_E_INVALIDSTATE, "ACME_E_INVALIDSTATE", N_("object is in the wrong state") },
+    { ACME_E_ZONENOTFOUND, "ACME_E_ZONENOTFOUND", N_("no such DNS zone at the provider") },
+    { ACME_E_NOTINZONE, "ACME_E_NOTINZONE", N_("name outside the DNS zone") },
+    { ACME_E_AUTH, "ACME_E_AUTH", N_("credentials refused") },
 };
 
 const char *acme_strerror(int code)

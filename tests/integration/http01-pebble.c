@@ -93,6 +93,44 @@ static int cmp_str(gconstpointer a, gconstpointer b)
  * challenges in flight at once) and check the certificate: its names and
  * its key.
  */
+/*
+ * The issued certificate goes into a directory store (txsni layout) and
+ * comes back whole: <name>.pem holds key, certificate and chain.
+ */
+static void store_round_trip(const char *name, const acme_key *key, const char *chain_pem)
+{
+    char *dir = g_dir_make_tmp("libacme-http01-store-XXXXXX", NULL);
+    acme_store *store = NULL;
+    acme_bundle *b = NULL, *back = NULL;
+    acme_error *err = NULL;
+    char *path, *file = NULL, *want = NULL, *got = NULL;
+    gsize len = 0;
+
+    g_assert_nonnull(dir);
+    check_ok(acme_store_dir_new(&store, dir, &err), err, "store_dir_new");
+    check_ok(acme_bundle_new(&b, key, chain_pem, strlen(chain_pem), &err), err, "bundle_new");
+    check_ok(acme_store_put(store, name, b, &err), err, "store_put");
+    path = g_strdup_printf("%s/%s.pem", dir, name);
+    g_assert_true(g_file_get_contents(path, &file, &len, NULL));
+    g_assert_nonnull(strstr(file, "PRIVATE KEY-----"));
+    g_assert_nonnull(strstr(file, chain_pem));
+    check_ok(acme_store_get(&back, store, name, &err), err, "store_get");
+    g_assert_true(acme_key_equal(acme_bundle_key(back), key));
+    check_ok(acme_bundle_to_pem(&want, b, &err), err, "bundle_to_pem");
+    check_ok(acme_bundle_to_pem(&got, back, &err), err, "bundle_to_pem");
+    g_assert_cmpstr(got, ==, want);
+    acme_free(want);
+    acme_free(got);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(file);
+    g_free(dir);
+    acme_bundle_free(b);
+    acme_bundle_free(back);
+    acme_store_free(store);
+}
+
 static void issue_with(acme_responder *r, size_t nnames, const char *label)
 {
     acme_client *c = new_account();
@@ -131,6 +169,7 @@ static void issue_with(acme_responder *r, size_t nnames, const char *label)
         g_assert_cmpstr(g_ptr_array_index(got, i), ==, g_ptr_array_index(want, i));
     check_ok(acme_key_load_pem(&key, key_pem, strlen(key_pem), &err), err, "key_load_pem");
     check_ok(acme_cert_check_key(leaf, key, &err), err, "cert_check_key");
+    store_round_trip(names[0], key, chain_pem);
 
     g_ptr_array_unref(want);
     g_ptr_array_unref(got);

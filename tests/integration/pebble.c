@@ -767,7 +767,8 @@ static bool start_once(pebble *p, const pebble_options *o, const char *pebble_bi
     a_mgmt = g_strdup_printf("127.0.0.1:%u", p->cts_port);
     a_http = o->responders ? g_strdup_printf("127.0.0.1:%u", p->http_port) : g_strdup("");
     a_tls = o->responders ? g_strdup_printf("127.0.0.1:%u", p->tls_port) : g_strdup("");
-    a_dnsserver = g_strdup_printf("127.0.0.1:%u", p->dns_port);
+    a_dnsserver = o->dns_server ? g_strdup(o->dns_server)
+                                : g_strdup_printf("127.0.0.1:%u", p->dns_port);
     {
         /* pebble-challtestsrv 2.4 has no -doh flag; -https01 is always off. */
         char *cts_argv[] = { (char *)cts_bin, "-dns01", a_dns, "-http01", a_http,

@@ -48,9 +48,12 @@ typedef struct pebble_options {
     bool responders;
     /* PEBBLE_VA_ALWAYS_VALID=1: every challenge is valid without validation */
     bool always_valid;
+    /* Pebble's -dnsserver ("127.0.0.1:5300", e.g. a PowerDNS of the test);
+     * NULL: challtestsrv's DNS */
+    const char *dns_server;
 } pebble_options;
 
-#define PEBBLE_OPTIONS_INIT { false, -1, -1, -1, -1, true, false }
+#define PEBBLE_OPTIONS_INIT { false, -1, -1, -1, -1, true, false, NULL }
 
 typedef struct pebble {
     char *tmpdir;            /* removed by pebble_stop() */
