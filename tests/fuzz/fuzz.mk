@@ -31,7 +31,13 @@ FUZZ_TARGETS = \
 	bundle-pem \
 	name \
 	http01-path \
-	tlsalpn01-name
+	tlsalpn01-name \
+	endpoint-string \
+	clienthello \
+	dns-answer \
+	dns-txt \
+	dns-zone \
+	dns-config
 
 FUZZ_REPLAY_PROGS = \
 	tests/fuzz/replay-json \
@@ -49,7 +55,13 @@ FUZZ_REPLAY_PROGS = \
 	tests/fuzz/replay-bundle-pem \
 	tests/fuzz/replay-name \
 	tests/fuzz/replay-http01-path \
-	tests/fuzz/replay-tlsalpn01-name
+	tests/fuzz/replay-tlsalpn01-name \
+	tests/fuzz/replay-endpoint-string \
+	tests/fuzz/replay-clienthello \
+	tests/fuzz/replay-dns-answer \
+	tests/fuzz/replay-dns-txt \
+	tests/fuzz/replay-dns-zone \
+	tests/fuzz/replay-dns-config
 
 FUZZ_PROGS = \
 	tests/fuzz/fuzz-json \
@@ -67,7 +79,13 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz-bundle-pem \
 	tests/fuzz/fuzz-name \
 	tests/fuzz/fuzz-http01-path \
-	tests/fuzz/fuzz-tlsalpn01-name
+	tests/fuzz/fuzz-tlsalpn01-name \
+	tests/fuzz/fuzz-endpoint-string \
+	tests/fuzz/fuzz-clienthello \
+	tests/fuzz/fuzz-dns-answer \
+	tests/fuzz/fuzz-dns-txt \
+	tests/fuzz/fuzz-dns-zone \
+	tests/fuzz/fuzz-dns-config
 
 check_PROGRAMS += $(FUZZ_REPLAY_PROGS)
 TESTS += $(FUZZ_REPLAY_PROGS)
@@ -202,6 +220,54 @@ tests_fuzz_fuzz_tlsalpn01_name_SOURCES = tests/fuzz/fuzz-tlsalpn01-name.c
 tests_fuzz_fuzz_tlsalpn01_name_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_tlsalpn01_name_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_tlsalpn01_name_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_endpoint_string_SOURCES = tests/fuzz/fuzz-endpoint-string.c tests/fuzz/replay.c
+tests_fuzz_replay_endpoint_string_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"endpoint-string"'
+tests_fuzz_replay_endpoint_string_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_endpoint_string_SOURCES = tests/fuzz/fuzz-endpoint-string.c
+tests_fuzz_fuzz_endpoint_string_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_endpoint_string_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_endpoint_string_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_clienthello_SOURCES = tests/fuzz/fuzz-clienthello.c tests/fuzz/replay.c
+tests_fuzz_replay_clienthello_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"clienthello"'
+tests_fuzz_replay_clienthello_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_clienthello_SOURCES = tests/fuzz/fuzz-clienthello.c
+tests_fuzz_fuzz_clienthello_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_clienthello_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_clienthello_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_dns_answer_SOURCES = tests/fuzz/fuzz-dns-answer.c tests/fuzz/replay.c
+tests_fuzz_replay_dns_answer_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"dns-answer"'
+tests_fuzz_replay_dns_answer_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_answer_SOURCES = tests/fuzz/fuzz-dns-answer.c
+tests_fuzz_fuzz_dns_answer_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_dns_answer_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_answer_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_dns_txt_SOURCES = tests/fuzz/fuzz-dns-txt.c tests/fuzz/replay.c
+tests_fuzz_replay_dns_txt_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"dns-txt"'
+tests_fuzz_replay_dns_txt_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_txt_SOURCES = tests/fuzz/fuzz-dns-txt.c
+tests_fuzz_fuzz_dns_txt_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_dns_txt_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_txt_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_dns_zone_SOURCES = tests/fuzz/fuzz-dns-zone.c tests/fuzz/replay.c
+tests_fuzz_replay_dns_zone_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"dns-zone"'
+tests_fuzz_replay_dns_zone_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_zone_SOURCES = tests/fuzz/fuzz-dns-zone.c
+tests_fuzz_fuzz_dns_zone_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_dns_zone_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_zone_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_dns_config_SOURCES = tests/fuzz/fuzz-dns-config.c tests/fuzz/replay.c
+tests_fuzz_replay_dns_config_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"dns-config"'
+tests_fuzz_replay_dns_config_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_config_SOURCES = tests/fuzz/fuzz-dns-config.c
+tests_fuzz_fuzz_dns_config_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_dns_config_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 
 EXTRA_DIST += tests/fuzz/fuzz.h tests/fuzz/fuzz-client.h tests/fuzz/run.sh \
 	tests/fuzz/ci.sh tests/fuzz/README tests/fuzz/corpus tests/fuzz/regressions
