@@ -14,6 +14,7 @@
 #include <acme/responder.h>
 #include <acme/clock.h>
 #include <acme/issuer.h>
+#include <acme/service.h>
 #include <acme/store.h>
 #include <acme/http01.h>
 #include <acme/tlsalpn01.h>

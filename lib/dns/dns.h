@@ -22,6 +22,12 @@
 
 /* The built-in providers (each lib/dns/providers/<name>.c defines one). */
 extern const acme_dns_provider_ops acme__dns_pdns_ops;
+extern const acme_dns_provider_ops acme__dns_route53_ops;
+extern const acme_dns_provider_ops acme__dns_gcloud_ops;
+extern const acme_dns_provider_ops acme__dns_gandiv5_ops;
+extern const acme_dns_provider_ops acme__dns_ovh_ops;
+extern const acme_dns_provider_ops acme__dns_acmedns_ops;
+extern const acme_dns_provider_ops acme__dns_exec_ops;
 
 /*
  * Check a vtable as acme_dns_provider_register() does: version, size,

@@ -22,6 +22,12 @@
  */
 static const acme_dns_provider_ops *const builtins[] = {
     &acme__dns_pdns_ops,
+    &acme__dns_route53_ops,
+    &acme__dns_gcloud_ops,
+    &acme__dns_gandiv5_ops,
+    &acme__dns_ovh_ops,
+    &acme__dns_acmedns_ops,
+    &acme__dns_exec_ops,
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -49,6 +49,7 @@ struct mockhttp {
 typedef struct pending {
     mockhttp_request *req;
     GByteArray *body;
+    char *uri;                   /* the raw request target (with the query) */
 } pending;
 
 typedef struct stream_ctx {
@@ -88,6 +89,7 @@ static void request_free(gpointer p)
 
     g_free(r->method);
     g_free(r->path);
+    g_free(r->query);
     g_free(r->body);
     for (size_t i = 0; i < r->nheaders; i++) {
         g_free(r->header_names[i]);
@@ -95,6 +97,12 @@ static void request_free(gpointer p)
     }
     g_free(r->header_names);
     g_free(r->header_values);
+    for (size_t i = 0; i < r->nquery; i++) {
+        g_free(r->query_names[i]);
+        g_free(r->query_values[i]);
+    }
+    g_free(r->query_names);
+    g_free(r->query_values);
     g_free(r);
 }
 
@@ -109,6 +117,20 @@ static MHD_RESULT collect_header(void *cls, enum MHD_ValueKind kind, const char 
     r->header_names[r->nheaders] = g_strdup(key);
     r->header_values[r->nheaders] = g_strdup(value ? value : "");
     r->nheaders++;
+    return MHD_YES;
+}
+
+static MHD_RESULT collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    mockhttp_request *r = cls;
+
+    (void)kind;
+    r->query_names = g_renew(char *, r->query_names, r->nquery + 1);
+    r->query_values = g_renew(char *, r->query_values, r->nquery + 1);
+    r->query_names[r->nquery] = g_strdup(key);
+    r->query_values[r->nquery] = g_strdup(value ? value : "");
+    r->nquery++;
     return MHD_YES;
 }
 
@@ -175,6 +197,16 @@ static struct MHD_Response *build_response(mockhttp *m, const mockhttp_response 
     return resp;
 }
 
+/* Runs first for each request: keep the raw target, whose query access_cb never sees. */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    pending *p = g_new0(pending, 1);
+
+    (void)cls, (void)conn;
+    p->uri = g_strdup(uri ? uri : "");
+    return p;
+}
+
 static MHD_RESULT access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                             const char *method, const char *version, const char *upload_data,
                             size_t *upload_data_size, void **con_cls)
@@ -188,14 +220,20 @@ static MHD_RESULT access_cb(void *cls, struct MHD_Connection *conn, const char *
     MHD_RESULT ret;
 
     (void)version;
-    if (!p) {
+    if (!p || !p->req) {
         /* First call: the headers are in. */
-        p = g_new0(pending, 1);
+        const char *q;
+
+        if (!p)
+            p = g_new0(pending, 1);
+        q = p->uri ? strchr(p->uri, '?') : NULL;
         p->req = g_new0(mockhttp_request, 1);
         p->req->method = g_strdup(method);
         p->req->path = g_strdup(url);
+        p->req->query = g_strdup(q ? q + 1 : "");
         p->body = g_byte_array_new();
         MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, p->req);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, p->req);
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         p->req->connection = ci ? GPOINTER_TO_UINT(ci->socket_context) : 0;
         *con_cls = p;
@@ -241,6 +279,7 @@ static MHD_RESULT access_cb(void *cls, struct MHD_Connection *conn, const char *
             pthread_cond_wait(&m->cond, &m->lock);
     }
     pthread_mutex_unlock(&m->lock);
+    g_free(p->uri);
     g_free(p);
     *con_cls = NULL;
 
@@ -260,7 +299,9 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     (void)cls, (void)conn, (void)toe;
     if (!p)
         return;
-    request_free(p->req);
+    if (p->req)
+        request_free(p->req);
+    g_free(p->uri);
     if (p->body)
         g_byte_array_free(p->body, TRUE);
     g_free(p);
@@ -289,6 +330,7 @@ mockhttp *mockhttp_new(void)
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
                                  MHD_OPTION_NOTIFY_CONNECTION, notify_connection, m,
                                  MHD_OPTION_NOTIFY_COMPLETED, request_completed, m,
+                                 MHD_OPTION_URI_LOG_CALLBACK, uri_log, m,
                                  MHD_OPTION_END);
     if (!m->daemon)
         g_error("mockhttp: cannot start libmicrohttpd on 127.0.0.1");
@@ -389,6 +431,14 @@ const char *mockhttp_request_header(const mockhttp_request *r, const char *name)
     for (size_t i = 0; i < r->nheaders; i++)
         if (g_ascii_strcasecmp(r->header_names[i], name) == 0)
             return r->header_values[i];
+    return NULL;
+}
+
+const char *mockhttp_request_query(const mockhttp_request *r, const char *name)
+{
+    for (size_t i = 0; i < r->nquery; i++)
+        if (strcmp(r->query_names[i], name) == 0)
+            return r->query_values[i];
     return NULL;
 }
 

@@ -57,12 +57,16 @@ typedef struct mockhttp_response {
 typedef struct mockhttp_request {
     char *method;              /* "GET", "HEAD", "POST" */
     char *path;                /* "/dir" (without the query) */
+    char *query;               /* the raw query after '?', as sent; "" when none */
     char *body;                /* NUL-terminated; "" when none */
     size_t body_len;
     char **header_names;       /* as sent */
     char **header_values;
     size_t nheaders;
     unsigned int connection;   /* which connection carried it: 1, 2, ... in accept order */
+    char **query_names;        /* query arguments, %-decoded, in order ("" for a bare name) */
+    char **query_values;
+    size_t nquery;
 } mockhttp_request;
 
 /*
@@ -95,6 +99,9 @@ size_t mockhttp_request_count(mockhttp *m);
 const mockhttp_request *mockhttp_request_get(mockhttp *m, size_t i);
 /* The first header named @p name (case-insensitive), or NULL. */
 const char *mockhttp_request_header(const mockhttp_request *r, const char *name);
+
+/* The first query argument named @p name (%-decoded), or NULL. */
+const char *mockhttp_request_query(const mockhttp_request *r, const char *name);
 
 /* TCP connections accepted so far. */
 unsigned int mockhttp_connection_count(mockhttp *m);
