@@ -37,7 +37,8 @@ FUZZ_TARGETS = \
 	dns-answer \
 	dns-txt \
 	dns-zone \
-	dns-config
+	dns-config \
+	dns-xml
 
 FUZZ_REPLAY_PROGS = \
 	tests/fuzz/replay-json \
@@ -61,7 +62,8 @@ FUZZ_REPLAY_PROGS = \
 	tests/fuzz/replay-dns-answer \
 	tests/fuzz/replay-dns-txt \
 	tests/fuzz/replay-dns-zone \
-	tests/fuzz/replay-dns-config
+	tests/fuzz/replay-dns-config \
+	tests/fuzz/replay-dns-xml
 
 FUZZ_PROGS = \
 	tests/fuzz/fuzz-json \
@@ -85,7 +87,8 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz-dns-answer \
 	tests/fuzz/fuzz-dns-txt \
 	tests/fuzz/fuzz-dns-zone \
-	tests/fuzz/fuzz-dns-config
+	tests/fuzz/fuzz-dns-config \
+	tests/fuzz/fuzz-dns-xml
 
 check_PROGRAMS += $(FUZZ_REPLAY_PROGS)
 TESTS += $(FUZZ_REPLAY_PROGS)
@@ -268,6 +271,14 @@ tests_fuzz_fuzz_dns_config_SOURCES = tests/fuzz/fuzz-dns-config.c
 tests_fuzz_fuzz_dns_config_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_dns_config_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_dns_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+tests_fuzz_replay_dns_xml_SOURCES = tests/fuzz/fuzz-dns-xml.c tests/fuzz/replay.c
+tests_fuzz_replay_dns_xml_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"dns-xml"'
+tests_fuzz_replay_dns_xml_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_xml_SOURCES = tests/fuzz/fuzz-dns-xml.c
+tests_fuzz_fuzz_dns_xml_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_dns_xml_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dns_xml_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 
 EXTRA_DIST += tests/fuzz/fuzz.h tests/fuzz/fuzz-client.h tests/fuzz/run.sh \
 	tests/fuzz/ci.sh tests/fuzz/README tests/fuzz/corpus tests/fuzz/regressions
