@@ -7,6 +7,7 @@
 
 #include "fuzz.h"
 #include "dns/providers/xml.h"
+#include "util/util.h"
 
 /* Every element is named and has text; paths built from the tree find it. */
 static void walk(const acme__xml *x, int depth)
