@@ -6,7 +6,7 @@
 # it stay in $FUZZ_BUILD_DIR/tests/fuzz/crashes/<name>/.
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
-build=${FUZZ_BUILD_DIR:-$src/build-fuzz}
+build=${FUZZ_BUILD_DIR:-$src/build/fuzz-clang}
 [ -x "$src/configure" ] || (cd "$src" && ./autogen.sh)
 rm -rf "$build"
 mkdir -p "$build"
