@@ -4,6 +4,10 @@
 #   PEBBLE_CA       the CA file that Pebble's HTTPS listener chains to
 #   CHALLTESTSRV    challtestsrv's management URL
 #   PEBBLE_WORK     the temporary directory (logs, certificates)
+#   PEBBLE_MGMT_URL Pebble's management API (/roots/0: the root of issued certificates)
+#   PEBBLE_HTTP_PORT, PEBBLE_TLS_PORT  where Pebble validates http-01 / tls-alpn-01
+# Set PEBBLE_OWN_RESPONDERS=1 before starting to keep challtestsrv off those
+# two ports, so that your own responder (acmed) can listen there.
 # pebble_env_stop stops both and removes the directory.
 
 free_port() {
@@ -45,8 +49,10 @@ TMPL
   "httpPort": $http_port, "tlsPort": $tls_port, "ocspResponderURL": "",
   "externalAccountBindingRequired": false } }
 JSON
-    pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "127.0.0.1:$http_port" \
-        -https01 "" -tlsalpn01 "127.0.0.1:$tls_port" \
+    cts_http="127.0.0.1:$http_port"; cts_tls="127.0.0.1:$tls_port"
+    if [ "${PEBBLE_OWN_RESPONDERS:-0}" = 1 ]; then cts_http=""; cts_tls=""; fi
+    pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "$cts_http" \
+        -https01 "" -tlsalpn01 "$cts_tls" \
         -management "127.0.0.1:$cts_port" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
         > "$w/challtestsrv.log" 2>&1 &
     CTS_PID=$!
@@ -57,6 +63,9 @@ JSON
     PEBBLE_DIR_URL="https://127.0.0.1:$acme_port/dir"
     PEBBLE_CA="$w/ca.pem"
     CHALLTESTSRV="http://127.0.0.1:$cts_port"
+    PEBBLE_MGMT_URL="https://127.0.0.1:$mgmt_port"
+    PEBBLE_HTTP_PORT=$http_port
+    PEBBLE_TLS_PORT=$tls_port
     i=0
     until curl -fsS --cacert "$PEBBLE_CA" "$PEBBLE_DIR_URL" >/dev/null 2>&1 &&
           curl -sS -o /dev/null "$CHALLTESTSRV/" 2>/dev/null; do
@@ -67,7 +76,8 @@ JSON
         fi
         sleep 0.2
     done
-    export PEBBLE_DIR_URL PEBBLE_CA CHALLTESTSRV PEBBLE_WORK
+    export PEBBLE_DIR_URL PEBBLE_CA CHALLTESTSRV PEBBLE_WORK PEBBLE_MGMT_URL PEBBLE_HTTP_PORT \
+        PEBBLE_TLS_PORT
 }
 
 pebble_env_stop() {

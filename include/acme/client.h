@@ -386,6 +386,11 @@ ACME_EXTERN const acme_error *acme_challenge_error(const acme_challenge *ch);
 
 /**
  * Tell the CA the challenge is ready to be validated (POST {} to its URL).
+ *
+ * @return ACME_OK when the CA accepted the request.  The outcome of the
+ *         validation, even one the CA finished before answering, is
+ *         reported by acme_authorization_poll(), so callers handle a
+ *         failed validation in one place.
  */
 ACME_EXTERN int acme_challenge_respond(acme_client *client, const acme_challenge *ch,
                                        acme_error **err);

@@ -26,20 +26,17 @@
  * No GnuTLS type appears here: a session is passed as `void *`, which is
  * a gnutls_session_t.  See libacme-endpoint(3).
  *
- * Integration with the issuing service (<acme/service.h>, not merged
- * yet).  The seams, so that the service plugs in without changing what
- * is here:
- *  - an option `acme_service *service` will be appended to
- *    acme_endpoint_options (the struct is versioned; fields are only
- *    appended);
- *  - acme_endpoint_listen() will start the service and wait for its
- *    "certificates valid" point before it returns (txacme's listen);
- *    acme_endpoint_close() will stop it (cancelling issuing in flight)
- *    before joining the listener;
- *  - the service's "certificate stored" event will call
- *    acme_endpoint_certificate_changed(), which reloads that name;
- *  - on-demand issuance calls acme_endpoint_options.issue; when it is
- *    NULL and a service is set, the service's issue call is used.
+ * With an issuing service (<acme/service.h>, the option `service`), the
+ * endpoint is txacme's AutoTLSEndpoint whole:
+ *  - acme_endpoint_listen() starts the service once the socket listens
+ *    (so tls-alpn-01 validations reach it) and returns when the service's
+ *    "certificates valid" point is reached (txacme's listen);
+ *  - acme_endpoint_close() stops the service first (cancelling issuing
+ *    in flight), then the listener;
+ *  - every certificate the service stores reloads that name in the cache
+ *    (acme_endpoint_certificate_changed());
+ *  - on-demand issuance uses acme_service_issue_cert() when the `issue`
+ *    callback is NULL.
  */
 #ifndef ACME_ENDPOINT_H
 #define ACME_ENDPOINT_H
@@ -49,6 +46,7 @@
 #include <acme/common.h>
 #include <acme/error.h>
 #include <acme/log.h>
+#include <acme/service.h>
 #include <acme/store.h>
 #include <acme/tlsalpn01.h>
 
@@ -178,7 +176,7 @@ typedef int acme_endpoint_issue_fn(void *userdata, const char *name, acme_error 
 /** On-demand issuances started per minute, by default. */
 #define ACME_ENDPOINT_DEFAULT_ON_DEMAND_PER_MINUTE 10u
 
-#define ACME_ENDPOINT_OPTIONS_VERSION 1
+#define ACME_ENDPOINT_OPTIONS_VERSION 2
 
 /**
  * Options of acme_endpoint_new().  Initialise with
@@ -225,17 +223,28 @@ typedef struct acme_endpoint_options {
     acme_log_fn *log;                 /**< NULL: silent */
     void *log_userdata;
     acme_log_level log_level;         /**< 0: ACME_LOG_NOTICE */
+    /**
+     * (Version 2.)  The issuing service that keeps @c store fresh, or
+     * NULL.  Borrowed; it must be made over the same store and outlive
+     * the endpoint, and serve one endpoint at a time.  The endpoint
+     * starts it in acme_endpoint_listen() (a service already running is
+     * fine) and stops it in acme_endpoint_close(); it reloads every name
+     * the service stores; on-demand issuance uses it when @c issue is
+     * NULL.
+     */
+    acme_service *service;
 } acme_endpoint_options;
 
 #define ACME_ENDPOINT_OPTIONS_INIT \
-    { ACME_ENDPOINT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    { ACME_ENDPOINT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Make an endpoint over @p opts->store.  Nothing listens yet.
  *
  * @return ACME_OK; ACME_E_INVALID for a missing store, a bad option (an
  *         invalid default name, an ALPN name longer than 255 bytes, a bad
- *         priority string, on-demand without an issue callback) or a
+ *         priority string, on-demand without an issue callback or a
+ *         service) or a
  *         newer options version; ACME_E_TLS; ACME_E_NOMEM.
  * Ownership: the caller frees *out with acme_endpoint_free(); the store
  * and registry are borrowed and must outlive the endpoint; strings are
@@ -249,11 +258,16 @@ ACME_EXTERN int acme_endpoint_new(acme_endpoint **out, const acme_endpoint_optio
  * Listen on @p sub_endpoint ("tcp:PORT[:interface=ADDR][:backlog=N]",
  * "tcp6:...", "unix:PATH[:backlog=N]"; see acme_endpoint_sub_parse()),
  * start the accept thread and the workers, and return.  An endpoint
- * listens once.
+ * listens once.  With a service, it then starts the service (unless it
+ * runs already) and waits for acme_service_when_certs_valid() before it
+ * returns: the first attempt at every missing or expiring certificate
+ * has been made (whether or not it succeeded).
  *
  * @return ACME_OK; ACME_E_INVALID for a bad sub-endpoint or no handler;
- *         ACME_E_INVALIDSTATE when already listening or closed; ACME_E_IO
- *         when the address cannot be bound; ACME_E_NOMEM.
+ *         ACME_E_INVALIDSTATE when already listening or closed, or when
+ *         the service serves another endpoint; ACME_E_IO when the address
+ *         cannot be bound; ACME_E_NOMEM; ACME_E_CANCELLED when the service
+ *         was stopped before it was ready (the listener is then stopped).
  * Thread safety: MT-Safe per object.
  */
 ACME_EXTERN int acme_endpoint_listen(acme_endpoint *ep, const char *sub_endpoint,
@@ -267,7 +281,8 @@ ACME_EXTERN int acme_endpoint_listen(acme_endpoint *ep, const char *sub_endpoint
 ACME_EXTERN unsigned int acme_endpoint_port(const acme_endpoint *ep);
 
 /**
- * Stop listening: close the listening socket (removing a unix socket
+ * Stop the service, when there is one (acme_service_stop(): issuing in
+ * flight is cancelled), then stop listening: close the listening socket (removing a unix socket
  * file it made), close queued connections, shut down the sockets of
  * connections in progress, and join the accept thread and every worker
  * (so it waits for running handlers to return).  Idempotent.

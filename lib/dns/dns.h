@@ -22,12 +22,18 @@
 
 /* The built-in providers (each lib/dns/providers/<name>.c defines one). */
 extern const acme_dns_provider_ops acme__dns_pdns_ops;
+extern const acme_dns_provider_ops acme__dns_cloudflare_ops;
+extern const acme_dns_provider_ops acme__dns_digitalocean_ops;
+extern const acme_dns_provider_ops acme__dns_hetzner_ops;
+extern const acme_dns_provider_ops acme__dns_linode_ops;
+extern const acme_dns_provider_ops acme__dns_desec_ops;
 extern const acme_dns_provider_ops acme__dns_route53_ops;
 extern const acme_dns_provider_ops acme__dns_gcloud_ops;
 extern const acme_dns_provider_ops acme__dns_gandiv5_ops;
 extern const acme_dns_provider_ops acme__dns_ovh_ops;
 extern const acme_dns_provider_ops acme__dns_acmedns_ops;
 extern const acme_dns_provider_ops acme__dns_exec_ops;
+extern const acme_dns_provider_ops acme__dns_rfc2136_ops;
 
 /*
  * Check a vtable as acme_dns_provider_register() does: version, size,
@@ -184,8 +190,8 @@ typedef struct acme__dns_answer {
     int rcode;              /* 0 NOERROR, 3 NXDOMAIN, 5 REFUSED, ... */
     bool authoritative;     /* AA */
     /* Records of the asked type in the answer section, as text: TXT
-     * strings concatenated; NS / CNAME names normalised; A / AAAA
-     * addresses. */
+     * strings concatenated; NS / CNAME names normalised; SOA the
+     * primary's name (MNAME); A / AAAA addresses. */
     char **rr;
     size_t nrr;
     char *cname;            /* a CNAME for the asked name in the answer, or NULL */
@@ -209,6 +215,33 @@ int acme__dns_build_query(unsigned char *buf, size_t cap, uint16_t id, const cha
 /* Parse an answer to (@p id, @p name, @p type) (exposed for tests). */
 int acme__dns_parse_answer(acme__dns_answer *out, const unsigned char *msg, size_t len,
                            uint16_t id, const char *name, int type, acme_error **err);
+
+/*
+ * A name in uncompressed wire form (RFC 1035 §3.1) into @p out (room for
+ * 256 bytes), as given (normalise first for canonical form); "" is the
+ * root.  Returns the length, or 0 for a name that does not fit.
+ */
+size_t acme__dns_name_wire(unsigned char *out, const char *name);
+
+/*
+ * Read a (possibly compressed, RFC 1035 §4.1.4) name at *off of @p msg
+ * into @p out (256 bytes: lower case, no trailing dot, "" for the root)
+ * and advance *off past it.  Returns 0, or -1 for a malformed name.
+ */
+int acme__dns_read_name(const unsigned char *msg, size_t len, size_t *off, char *out);
+
+/*
+ * Send the message @p msg (any opcode; its first two bytes are the id) to
+ * @p server and return the first response with that id in *resp
+ * (malloc'd, *rlen bytes): over UDP, again over TCP when it comes back
+ * truncated (TC), or over TCP only when @p tcp.  Waits at most
+ * @p timeout_ms, cancellable through @p env (may be NULL).  The caller
+ * checks the rest of the response.  ACME_E_TIMEOUT, ACME_E_NETWORK,
+ * ACME_E_CANCELLED, ACME_E_INVALID, ACME_E_NOMEM.
+ */
+int acme__dns_exchange(unsigned char **resp, size_t *rlen, const acme__dns_server *server,
+                       const unsigned char *msg, size_t len, bool tcp, int64_t timeout_ms,
+                       acme_dns_env *env, acme_error **err);
 
 /* The first nameserver of /etc/resolv.conf (or @p path), else 127.0.0.1. */
 int acme__dns_system_server(acme__dns_server *out, const char *path, acme_error **err);

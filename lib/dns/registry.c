@@ -22,12 +22,18 @@
  */
 static const acme_dns_provider_ops *const builtins[] = {
     &acme__dns_pdns_ops,
+    &acme__dns_cloudflare_ops,
+    &acme__dns_digitalocean_ops,
+    &acme__dns_hetzner_ops,
+    &acme__dns_linode_ops,
+    &acme__dns_desec_ops,
     &acme__dns_route53_ops,
     &acme__dns_gcloud_ops,
     &acme__dns_gandiv5_ops,
     &acme__dns_ovh_ops,
     &acme__dns_acmedns_ops,
     &acme__dns_exec_ops,
+    &acme__dns_rfc2136_ops,
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;

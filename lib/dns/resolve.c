@@ -123,11 +123,33 @@ static unsigned get16(const unsigned char *p)
     return (unsigned)p[0] << 8 | p[1];
 }
 
+size_t acme__dns_name_wire(unsigned char *out, const char *name)
+{
+    size_t n = 0;
+    const char *p = name;
+
+    /* Length-prefixed labels, uncompressed (RFC 1035 §3.1). */
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+        if (l == 0 || l > 63 || n + l + 1 > MAX_NAME - 1)
+            return 0;
+        out[n++] = (unsigned char)l;
+        memcpy(out + n, p, l);
+        n += l;
+        p += l + (dot ? 1 : 0);
+        if (!dot)
+            break;
+    }
+    out[n++] = 0;
+    return n;
+}
+
 int acme__dns_build_query(unsigned char *buf, size_t cap, uint16_t id, const char *name, int type,
                           bool recurse)
 {
-    size_t n = 12;
-    const char *p = name;
+    size_t n = 12, l;
 
     if (cap < 12 + MAX_NAME + 4 + 11)
         return -1;
@@ -136,21 +158,9 @@ int acme__dns_build_query(unsigned char *buf, size_t cap, uint16_t id, const cha
     buf[2] = recurse ? 0x01 : 0x00; /* RD */
     put16(buf + 4, 1);              /* QDCOUNT */
     put16(buf + 10, 1);             /* ARCOUNT: the OPT record */
-    /* QNAME: length-prefixed labels (RFC 1035 §3.1). */
-    while (*p) {
-        const char *dot = strchr(p, '.');
-        size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-        if (l == 0 || l > 63 || n + l + 1 > 12 + MAX_NAME - 1)
-            return -1;
-        buf[n++] = (unsigned char)l;
-        memcpy(buf + n, p, l);
-        n += l;
-        p += l + (dot ? 1 : 0);
-        if (!dot)
-            break;
-    }
-    buf[n++] = 0;
+    if (!(l = acme__dns_name_wire(buf + n, name)))
+        return -1;
+    n += l;
     put16(buf + n, (unsigned)type);
     put16(buf + n + 2, 1); /* class IN */
     n += 4;
@@ -167,7 +177,7 @@ int acme__dns_build_query(unsigned char *buf, size_t cap, uint16_t id, const cha
  * Read a (possibly compressed, RFC 1035 §4.1.4) name at *off into @p out
  * (lower case, no trailing dot, "" for the root); advance *off past it.
  */
-static int read_name(const unsigned char *msg, size_t len, size_t *off, char *out)
+int acme__dns_read_name(const unsigned char *msg, size_t len, size_t *off, char *out)
 {
     size_t pos = *off, o = 0;
     bool jumped = false;
@@ -239,7 +249,7 @@ int acme__dns_parse_answer(acme__dns_answer *out, const unsigned char *msg, size
     an = get16(msg + 6);
     snprintf(cur, sizeof(cur), "%s", name);
     for (unsigned i = 0; i < qd; i++) {
-        if (read_name(msg, len, &off, owner) < 0 || off + 4 > len)
+        if (acme__dns_read_name(msg, len, &off, owner) < 0 || off + 4 > len)
             goto bad;
         /* The question must be ours (a stray answer to another query is not). */
         if (i == 0 && (strcmp(owner, name) != 0 || get16(msg + off) != (unsigned)type))
@@ -250,7 +260,7 @@ int acme__dns_parse_answer(acme__dns_answer *out, const unsigned char *msg, size
         unsigned rtype, rdlen;
         size_t rd;
 
-        if (read_name(msg, len, &off, owner) < 0 || off + 10 > len)
+        if (acme__dns_read_name(msg, len, &off, owner) < 0 || off + 10 > len)
             goto bad;
         rtype = get16(msg + off);
         rdlen = get16(msg + off + 8);
@@ -265,7 +275,7 @@ int acme__dns_parse_answer(acme__dns_answer *out, const unsigned char *msg, size
             size_t t = rd;
             char target[MAX_NAME];
 
-            if (read_name(msg, len, &t, target) < 0)
+            if (acme__dns_read_name(msg, len, &t, target) < 0)
                 goto bad;
             if (!out->cname && !(out->cname = acme__strdup(target)))
                 goto nomem;
@@ -293,11 +303,20 @@ int acme__dns_parse_answer(acme__dns_answer *out, const unsigned char *msg, size
             size_t t = rd;
             char target[MAX_NAME];
 
-            if (read_name(msg, len, &t, target) < 0)
+            if (acme__dns_read_name(msg, len, &t, target) < 0)
                 goto bad;
             if (rtype == ACME__DNS_T_CNAME && !out->cname && !(out->cname = acme__strdup(target)))
                 goto nomem;
             if (push(out, acme__strdup(target)) < 0)
+                goto nomem;
+        } else if (rtype == ACME__DNS_T_SOA) {
+            /* The primary's name (MNAME): a SOA at the name marks a zone apex. */
+            size_t t = rd;
+            char mname[MAX_NAME];
+
+            if (acme__dns_read_name(msg, len, &t, mname) < 0)
+                goto bad;
+            if (push(out, acme__strdup(mname)) < 0)
                 goto nomem;
         } else if (rtype == ACME__DNS_T_A || rtype == ACME__DNS_T_AAAA) {
             char addr[INET6_ADDRSTRLEN];
@@ -516,4 +535,74 @@ failed:
         return acme_error_set(err, rc, "%s", acme_strerror(rc));
     return acme_error_set(err, ACME_E_NETWORK, _("DNS server %s failed to answer about %s"),
                           what, name);
+}
+
+int acme__dns_exchange(unsigned char **resp, size_t *rlen, const acme__dns_server *server,
+                       const unsigned char *msg, size_t len, bool tcp, int64_t timeout_ms,
+                       acme_dns_env *env, acme_error **err)
+{
+    unsigned char r[65536];
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int family, fd, rc;
+    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : ACME_DNS01_QUERY_TIMEOUT_MS);
+    char what[320];
+
+    *resp = NULL;
+    *rlen = 0;
+    snprintf(what, sizeof(what), "%s:%u", server->host, server->port);
+    if (len < 12 || len > 65535)
+        return acme_error_set(err, ACME_E_INVALID, _("bad DNS message size %zu"), len);
+    if ((family = server_addr(&ss, &sl, server)) < 0)
+        return acme_error_set(err, ACME_E_INVALID, _("bad DNS server address %s"), what);
+    if (tcp) {
+        rc = exchange_tcp(resp, rlen, server, msg, len, deadline, env);
+        goto done;
+    }
+    if ((fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+        return acme_error_set(err, ACME_E_NETWORK, _("cannot open a socket: %s"), strerror(errno));
+    if (connect(fd, (struct sockaddr *)&ss, sl) < 0 || send(fd, msg, len, 0) != (ssize_t)len) {
+        rc = acme_error_set(err, ACME_E_NETWORK, _("cannot send a DNS message to %s: %s"), what,
+                            strerror(errno));
+        close(fd);
+        return rc;
+    }
+    for (;;) {
+        ssize_t n;
+
+        if ((rc = wait_fd(fd, POLLIN, deadline, env)) < 0)
+            break;
+        n = recv(fd, r, sizeof(r), 0);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            rc = acme_error_set(err, ACME_E_NETWORK, _("DNS server %s: %s"), what,
+                                strerror(errno));
+            close(fd);
+            return rc;
+        }
+        /* Only a response (QR) with our id; anything else is not for us. */
+        if (n < 12 || get16(r) != get16(msg) || !(r[2] & 0x80))
+            continue;
+        close(fd);
+        if (r[2] & 0x02) {
+            /* TC: the answer did not fit; ask again over TCP (RFC 7766). */
+            rc = exchange_tcp(resp, rlen, server, msg, len, deadline, env);
+            goto done;
+        }
+        if (!(*resp = malloc((size_t)n)))
+            return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
+        memcpy(*resp, r, (size_t)n);
+        *rlen = (size_t)n;
+        return ACME_OK;
+    }
+    close(fd);
+done:
+    if (rc == ACME_OK)
+        return ACME_OK;
+    if (rc == ACME_E_CANCELLED || rc == ACME_E_NOMEM)
+        return acme_error_set(err, rc, "%s", acme_strerror(rc));
+    if (rc == ACME_E_TIMEOUT)
+        return acme_error_set(err, rc, _("DNS server %s did not answer"), what);
+    return acme_error_set(err, ACME_E_NETWORK, _("DNS server %s failed to answer"), what);
 }

@@ -44,6 +44,8 @@
 
 #include "endpoint/cache.h"
 #include "responders/tlsalpn01.h"
+#include "service/service-internal.h"
+#include "util/error.h"
 #include "util/i18n.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -87,6 +89,8 @@ struct acme_endpoint {
     acme__ep_cache *cache;
     acme__logger log;
     struct acme_endpoint *reg_next;          /* guarded by registry_lock */
+    acme_service *service;     /* borrowed; may be NULL */
+    bool observing;            /* the service's observer is ours (listen/close only) */
 
     /* On-demand issuance. */
     acme_endpoint_decide_fn *od_decide;
@@ -239,7 +243,7 @@ static int on_demand(acme_endpoint *ep, const char *name)
     char **grown;
     int rc;
 
-    if (!ep->od_decide || !ep->od_issue)
+    if (!ep->od_decide || (!ep->od_issue && !ep->service))
         return ACME_E_NOTFOUND;
     /* The application decides, with no lock of ours held. */
     if (!ep->od_decide(ep->od_userdata, name)) {
@@ -275,7 +279,9 @@ static int on_demand(acme_endpoint *ep, const char *name)
     pthread_mutex_unlock(&ep->od_lock);
 
     ACME__LOGF(&ep->log, ACME_LOG_NOTICE, "issuing on demand for %s", name);
-    rc = ep->od_issue(ep->od_issue_userdata, name, &e);
+    /* Without an issue callback the service issues (and stores) it. */
+    rc = ep->od_issue ? ep->od_issue(ep->od_issue_userdata, name, &e)
+                      : acme_service_issue_cert(ep->service, name, &e);
     if (rc < 0) {
         ACME__LOGF(&ep->log, ACME_LOG_ERROR, "on-demand issuance for %s failed: %s", name,
                    e ? acme_error_message(e) : acme_strerror(rc));
@@ -843,6 +849,58 @@ static void stop_threads(acme_endpoint *ep)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* The issuing service                                                  */
+/* ------------------------------------------------------------------ */
+
+/* The service's observer: a stored certificate reloads its name. */
+static void on_service_event(void *userdata, const acme_service_event *ev)
+{
+    acme_endpoint *ep = userdata;
+    acme_error *e = NULL;
+
+    if (ev->kind != ACME_EVENT_OBTAINED && ev->kind != ACME_EVENT_RENEWED)
+        return;
+    if (acme_endpoint_certificate_changed(ep, ev->name, &e) < 0) {
+        ACME__LOGF(&ep->log, ACME_LOG_WARNING, "cannot reload %s: %s", ev->name,
+                   acme_error_message(e));
+        acme_error_free(e);
+    }
+}
+
+/* Observe the service, start it (unless it runs), wait until it is ready. */
+static int service_start(acme_endpoint *ep, acme_error **err)
+{
+    acme_error *e = NULL;
+    int rc;
+
+    if ((rc = acme__service_set_observer(ep->service, on_service_event, ep, err)) < 0)
+        return rc;
+    ep->observing = true;
+    rc = acme_service_start(ep->service, &e);
+    if (rc == ACME_E_INVALIDSTATE) {
+        /* Started by the application already: it is ours to wait for. */
+        acme_error_free(e);
+        e = NULL;
+        rc = ACME_OK;
+    }
+    if (rc < 0)
+        return acme__error_give(err, e);
+    /* txacme's listen: ready once every missing or expiring certificate
+     * had its first attempt. */
+    return acme_service_when_certs_valid(ep->service, -1, err);
+}
+
+/* Stop the service (issuing in flight is cancelled) and stop observing it. */
+static void service_stop(acme_endpoint *ep)
+{
+    if (!ep->service || !ep->observing)
+        return;
+    acme_service_stop(ep->service);
+    acme__service_set_observer(ep->service, NULL, NULL, NULL);
+    ep->observing = false;
+}
+
 int acme_endpoint_listen(acme_endpoint *ep, const char *sub_endpoint, acme_error **err)
 {
     acme_endpoint_spec *spec = NULL;
@@ -891,15 +949,16 @@ int acme_endpoint_listen(acme_endpoint *ep, const char *sub_endpoint, acme_error
         goto fail_threads;
     }
     ep->acceptor_started = true;
-    /*
-     * Service seam: once <acme/service.h> lands, start the service here
-     * and wait for its "certificates valid" point before returning.
-     */
     ACME__LOGF(&ep->log, ACME_LOG_NOTICE, "listening on %s",
                acme_endpoint_spec_sub_endpoint(spec));
+    /* The service starts only now, so that tls-alpn-01 validations of
+     * its first orders find the port open (txacme's listen order). */
+    if (ep->service && (rc = service_start(ep, err)) < 0)
+        goto fail_threads;
     acme_endpoint_spec_free(spec);
     return ACME_OK;
 fail_threads:
+    service_stop(ep);
     stop_threads(ep);
 fail:
     acme_endpoint_spec_free(spec);
@@ -923,7 +982,9 @@ void acme_endpoint_close(acme_endpoint *ep)
     }
     ep->state = EP_CLOSED;
     pthread_mutex_unlock(&ep->lock);
-    /* Service seam: stop the service (cancelling issuing) here, first. */
+    /* The service first: issuing in flight is cancelled rather than
+     * waited for, and no reload races the listener's shutdown. */
+    service_stop(ep);
     if (ep->wake[1] >= 0)
         stop_threads(ep);
     if (ep->lfd >= 0) {
@@ -1003,7 +1064,7 @@ int acme_endpoint_new(acme_endpoint **out, const acme_endpoint_options *opts, ac
         return acme_error_set(err, ACME_E_INVALID, _("bad endpoint options version"));
     if (!opts->store)
         return acme_error_set(err, ACME_E_INVALID, _("the endpoint needs a store"));
-    if (opts->on_demand && !opts->issue)
+    if (opts->on_demand && !opts->issue && !(opts->version >= 2 && opts->service))
         return acme_error_set(err, ACME_E_INVALID,
                               _("on-demand issuance needs an issue callback (or a service)"));
     if (!(ep = calloc(1, sizeof(*ep))))
@@ -1029,6 +1090,8 @@ int acme_endpoint_new(acme_endpoint **out, const acme_endpoint_options *opts, ac
     ep->od_userdata = opts->on_demand_userdata;
     ep->od_issue = opts->issue;
     ep->od_issue_userdata = opts->issue_userdata;
+    /* Version 1 options end before the service member. */
+    ep->service = opts->version >= 2 ? opts->service : NULL;
     ep->od_per_minute = opts->on_demand_per_minute ? opts->on_demand_per_minute
                                                    : ACME_ENDPOINT_DEFAULT_ON_DEMAND_PER_MINUTE;
     ep->od_window = now_ms();

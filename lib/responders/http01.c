@@ -37,18 +37,10 @@
 /* A key authorization is the token, ".", and a SHA-256 thumbprint (43). */
 #define KEYAUTH_MAX (TOKEN_MAX + 1 + 128)
 
-typedef struct entry {
-    char *token;
-    char *key_authorization;
-    unsigned int count;  /* adds not yet removed */
-} entry;
-
 struct acme_http01 {
     pthread_mutex_t lock;
-    unsigned int refs;   /* guarded by lock */
-    entry *entries;      /* guarded by lock */
-    size_t n;            /* guarded by lock */
-    size_t cap;          /* guarded by lock */
+    unsigned int refs;       /* guarded by lock */
+    acme__http01_set set;    /* guarded by lock */
 };
 
 /* Length of the base64url run at the start of @p s (stops at anything else). */
@@ -142,37 +134,28 @@ void acme_http01_free(acme_http01 *h)
     pthread_mutex_unlock(&h->lock);
     if (left > 0)
         return;
-    for (size_t i = 0; i < h->n; i++) {
-        free(h->entries[i].token);
-        free(h->entries[i].key_authorization);
-    }
-    free(h->entries);
+    acme__http01_set_clear(&h->set);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
 
-/* The entry for the first @p len bytes of @p token, or NULL.  Lock held. */
-static entry *find_locked(const acme_http01 *h, const char *token, size_t len)
+acme__http01_entry *acme__http01_set_find(const acme__http01_set *s, const char *token,
+                                          size_t len)
 {
-    for (size_t i = 0; i < h->n; i++)
-        if (strlen(h->entries[i].token) == len && memcmp(h->entries[i].token, token, len) == 0)
-            return &h->entries[i];
+    for (size_t i = 0; i < s->n; i++)
+        if (strlen(s->entries[i].token) == len && memcmp(s->entries[i].token, token, len) == 0)
+            return &s->entries[i];
     return NULL;
 }
 
-int acme_http01_add(acme_http01 *h, const char *token, const char *key_authorization,
-                    acme_error **err)
+int acme__http01_set_add(acme__http01_set *s, const char *token, const char *key_authorization,
+                         bool *added, acme_error **err)
 {
-    entry *e;
-    int rc = ACME_OK;
+    acme__http01_entry *e;
 
-    if (!h)
-        return acme_error_set(err, ACME_E_INVALID, _("http-01: no token table"));
-    if ((rc = acme__http01_check(token, key_authorization, err)) != ACME_OK)
-        return rc;
-
-    pthread_mutex_lock(&h->lock);
-    if ((e = find_locked(h, token, strlen(token)))) {
+    if (added)
+        *added = false;
+    if ((e = acme__http01_set_find(s, token, strlen(token)))) {
         /*
          * The same challenge started twice (two orders sharing a pending
          * authorization) is counted; another key authorization for a
@@ -180,58 +163,87 @@ int acme_http01_add(acme_http01 *h, const char *token, const char *key_authoriza
          * the wrong answer to one of them.
          */
         if (strcmp(e->key_authorization, key_authorization) != 0)
-            rc = acme_error_set(err, ACME_E_INVALIDSTATE,
-                                _("http-01: token %s is already answered with another key authorization"),
-                                token);
-        else
-            e->count++;
-        goto out;
+            return acme_error_set(err, ACME_E_INVALIDSTATE,
+                                  _("http-01: token %s is already answered with another key authorization"),
+                                  token);
+        e->count++;
+        return ACME_OK;
     }
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 8;
-        entry *v = realloc(h->entries, cap * sizeof(*v));
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        acme__http01_entry *v = realloc(s->entries, cap * sizeof(*v));
 
-        if (!v) {
-            rc = acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
-            goto out;
-        }
-        h->entries = v;
-        h->cap = cap;
+        if (!v)
+            return acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
+        s->entries = v;
+        s->cap = cap;
     }
-    e = &h->entries[h->n];
+    e = &s->entries[s->n];
     e->token = acme__strdup(token);
     e->key_authorization = acme__strdup(key_authorization);
     e->count = 1;
     if (!e->token || !e->key_authorization) {
         free(e->token);
         free(e->key_authorization);
-        rc = acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
-        goto out;
+        return acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
     }
-    h->n++;
-out:
+    s->n++;
+    if (added)
+        *added = true;
+    return ACME_OK;
+}
+
+int acme__http01_set_remove(acme__http01_set *s, const char *token)
+{
+    acme__http01_entry *e = acme__http01_set_find(s, token, strlen(token));
+
+    if (!e)
+        return ACME_E_NOTFOUND;
+    if (--e->count > 0)
+        return 0;
+    free(e->token);
+    free(e->key_authorization);
+    /* Order does not matter: move the last entry into the hole. */
+    *e = s->entries[--s->n];
+    return 1;
+}
+
+void acme__http01_set_clear(acme__http01_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->entries[i].token);
+        free(s->entries[i].key_authorization);
+    }
+    free(s->entries);
+    s->entries = NULL;
+    s->n = s->cap = 0;
+}
+
+int acme_http01_add(acme_http01 *h, const char *token, const char *key_authorization,
+                    acme_error **err)
+{
+    int rc;
+
+    if (!h)
+        return acme_error_set(err, ACME_E_INVALID, _("http-01: no token table"));
+    if ((rc = acme__http01_check(token, key_authorization, err)) != ACME_OK)
+        return rc;
+    pthread_mutex_lock(&h->lock);
+    rc = acme__http01_set_add(&h->set, token, key_authorization, NULL, err);
     pthread_mutex_unlock(&h->lock);
     return rc;
 }
 
 int acme_http01_remove(acme_http01 *h, const char *token)
 {
-    entry *e;
-    int rc = ACME_OK;
+    int rc;
 
     if (!h || !token)
         return ACME_E_INVALID;
     pthread_mutex_lock(&h->lock);
-    if (!(e = find_locked(h, token, strlen(token)))) {
-        rc = ACME_E_NOTFOUND;
-    } else if (--e->count == 0) {
-        free(e->token);
-        free(e->key_authorization);
-        /* Order does not matter: move the last entry into the hole. */
-        *e = h->entries[--h->n];
-    }
+    rc = acme__http01_set_remove(&h->set, token);
     pthread_mutex_unlock(&h->lock);
-    return rc;
+    return rc < 0 ? rc : ACME_OK;
 }
 
 int acme_http01_lookup(char **body_out, const acme_http01 *h, const char *path, acme_error **err)
@@ -240,7 +252,7 @@ int acme_http01_lookup(char **body_out, const acme_http01 *h, const char *path, 
     acme_http01 *t = (acme_http01 *)h; /* the lock is not part of the value */
     const char *token;
     size_t len;
-    const entry *e;
+    const acme__http01_entry *e;
     int rc = ACME_OK;
 
     if (body_out)
@@ -263,7 +275,7 @@ int acme_http01_lookup(char **body_out, const acme_http01 *h, const char *path, 
         return acme_error_set(err, ACME_E_NOTFOUND, _("http-01: not a challenge path"));
 
     pthread_mutex_lock(&t->lock);
-    if (!(e = find_locked(t, token, len))) {
+    if (!(e = acme__http01_set_find(&t->set, token, len))) {
         rc = ACME_E_NOTFOUND;
     } else if (body_out && !(*body_out = acme__strdup(e->key_authorization))) {
         rc = ACME_E_NOMEM;

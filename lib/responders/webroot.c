@@ -42,17 +42,10 @@
 static const char dir1[] = ".well-known";
 static const char dir2[] = "acme-challenge";
 
-typedef struct wr_entry {
-    char *token;
-    char *key_authorization;
-    unsigned int count; /* starts not yet stopped */
-} wr_entry;
-
 typedef struct webroot {
     pthread_mutex_t lock;
     char *root;           /* immutable */
-    wr_entry *entries;    /* guarded by lock */
-    size_t n, cap;        /* guarded by lock */
+    acme__http01_set set; /* guarded by lock: the tokens we wrote, counted */
     bool made_dir1;       /* guarded by lock: we created <root>/.well-known */
     bool made_dir2;       /* guarded by lock: we created .../acme-challenge */
 } webroot;
@@ -197,20 +190,13 @@ static void remove_made_dirs(webroot *w)
     close(rootfd);
 }
 
-static wr_entry *find_locked(webroot *w, const char *token)
-{
-    for (size_t i = 0; i < w->n; i++)
-        if (strcmp(w->entries[i].token, token) == 0)
-            return &w->entries[i];
-    return NULL;
-}
 
 static int webroot_start(void *self, const char *name, const acme_challenge *ch,
                          const char *key_authorization, acme_error **err)
 {
     webroot *w = self;
     const char *token = ch ? acme_challenge_token(ch) : NULL;
-    wr_entry *e;
+    bool added = false;
     int rc = ACME_OK, dirfd;
 
     if (!acme__http01_name_ok(name))
@@ -220,36 +206,10 @@ static int webroot_start(void *self, const char *name, const acme_challenge *ch,
         return rc;
 
     pthread_mutex_lock(&w->lock);
-    if ((e = find_locked(w, token))) {
-        if (strcmp(e->key_authorization, key_authorization) != 0)
-            rc = acme_error_set(err, ACME_E_INVALIDSTATE,
-                                _("http-01: token %s is already answered with another key authorization"),
-                                token);
-        else
-            e->count++;
+    /* A token already in flight is only counted: its file is there. */
+    if ((rc = acme__http01_set_add(&w->set, token, key_authorization, &added, err)) != ACME_OK ||
+        !added)
         goto out;
-    }
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 8;
-        wr_entry *v = realloc(w->entries, cap * sizeof(*v));
-
-        if (!v) {
-            rc = acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
-            goto out;
-        }
-        w->entries = v;
-        w->cap = cap;
-    }
-    e = &w->entries[w->n];
-    e->count = 1;
-    e->token = acme__strdup(token);
-    e->key_authorization = acme__strdup(key_authorization);
-    if (!e->token || !e->key_authorization) {
-        free(e->token);
-        free(e->key_authorization);
-        rc = acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
-        goto out;
-    }
     if ((dirfd = open_challenge_dir(w, true, err)) < 0) {
         rc = ACME_E_IO;
     } else {
@@ -257,13 +217,10 @@ static int webroot_start(void *self, const char *name, const acme_challenge *ch,
         close(dirfd);
     }
     if (rc != ACME_OK) {
-        free(e->token);
-        free(e->key_authorization);
-        if (w->n == 0)
+        (void)acme__http01_set_remove(&w->set, token); /* its only start */
+        if (w->set.n == 0)
             remove_made_dirs(w);
-        goto out;
     }
-    w->n++;
 out:
     pthread_mutex_unlock(&w->lock);
     return rc;
@@ -274,7 +231,6 @@ static void webroot_stop(void *self, const char *name, const acme_challenge *ch,
 {
     webroot *w = self;
     const char *token = ch ? acme_challenge_token(ch) : NULL;
-    wr_entry *e;
     int dirfd;
 
     (void)name;
@@ -282,17 +238,14 @@ static void webroot_stop(void *self, const char *name, const acme_challenge *ch,
     if (!token)
         return;
     pthread_mutex_lock(&w->lock);
-    if (!(e = find_locked(w, token)) || --e->count > 0)
-        goto out;
+    if (acme__http01_set_remove(&w->set, token) != 1)
+        goto out; /* unknown, or still started elsewhere */
     /* Only a token we started reaches here, so it was checked to be base64url. */
     if ((dirfd = open_challenge_dir(w, false, NULL)) >= 0) {
         (void)unlinkat(dirfd, token, 0);
         close(dirfd);
     }
-    free(e->token);
-    free(e->key_authorization);
-    *e = w->entries[--w->n];
-    if (w->n == 0)
+    if (w->set.n == 0)
         remove_made_dirs(w);
 out:
     pthread_mutex_unlock(&w->lock);
@@ -308,11 +261,7 @@ static void webroot_destroy(void *self)
      * Every start has had its stop by now (the client guarantees it), so
      * no file is left; free what remains in case a caller broke that.
      */
-    for (size_t i = 0; i < w->n; i++) {
-        free(w->entries[i].token);
-        free(w->entries[i].key_authorization);
-    }
-    free(w->entries);
+    acme__http01_set_clear(&w->set);
     free(w->root);
     pthread_mutex_destroy(&w->lock);
     free(w);

@@ -113,6 +113,9 @@ struct acme_service {
     unsigned int nworkers;
     acme_service_event_fn *on_event;
     void *event_userdata;
+    /* A library-internal second event sink (the endpoint's cache reload). */
+    acme_service_event_fn *observer;  /* guarded by lock */
+    void *observer_userdata;          /* guarded by lock */
     acme__logger log;
     int issue_timeout;
 
@@ -174,6 +177,18 @@ acme_service_job *acme__svc_complete_locked(acme_service *s, acme__svc_work *w, 
                                             const acme_error *error);
 /* Run the callbacks of completed handles (no lock held). */
 void acme__svc_deliver_jobs(acme_service *s, acme_service_job *list);
+
+/* ---- for lib/endpoint ---- */
+
+/*
+ * Set (or, with @p fn NULL, clear) the service's internal event observer,
+ * which gets every event before the application's on_event.  The endpoint
+ * uses it to reload a name its cache holds when a certificate is stored.
+ * Returns ACME_E_INVALIDSTATE when another observer is set.  Clear it
+ * only after acme_service_stop(), so that no event is in flight.
+ */
+int acme__service_set_observer(acme_service *s, acme_service_event_fn *fn, void *userdata,
+                               acme_error **err);
 
 /* ---- for the tests ---- */
 

@@ -795,6 +795,26 @@ void acme_service_free(acme_service *s)
     free(s);
 }
 
+int acme__service_set_observer(acme_service *s, acme_service_event_fn *fn, void *userdata,
+                               acme_error **err)
+{
+    int rc = ACME_OK;
+
+    if (!s)
+        return acme_error_set(err, ACME_E_INVALID, _("missing argument"));
+    pthread_mutex_lock(&s->lock);
+    if (fn && s->observer && (s->observer != fn || s->observer_userdata != userdata))
+        rc = ACME_E_INVALIDSTATE;
+    else {
+        s->observer = fn;
+        s->observer_userdata = fn ? userdata : NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc < 0)
+        return acme_error_set(err, rc, _("the service already serves another endpoint"));
+    return ACME_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Jobs on demand                                                      */
 /* ------------------------------------------------------------------ */

@@ -97,15 +97,27 @@ static void log_name(const acme_service *s, acme_log_level level, const char *na
 static void emit(const acme_service *s, acme_service_event_kind kind, const char *name,
                  time_t not_after, const acme_error *e)
 {
+    acme_service *ms = (acme_service *)s; /* for the lock only */
+    acme_service_event_fn *obs;
+    void *obs_userdata;
     acme_service_event ev;
 
-    if (!s->on_event)
-        return;
     ev.kind = kind;
     ev.name = name;
     ev.not_after = not_after;
     ev.error = e;
-    s->on_event(s->event_userdata, &ev);
+    /* The observer (the endpoint reloading its cache) goes first, so that
+     * a deploy hook run from on_event already finds the new certificate
+     * served.  It is read under the lock and called without it; it is
+     * only cleared once the service has stopped (no event in flight). */
+    pthread_mutex_lock(&ms->lock);
+    obs = s->observer;
+    obs_userdata = s->observer_userdata;
+    pthread_mutex_unlock(&ms->lock);
+    if (obs)
+        obs(obs_userdata, &ev);
+    if (s->on_event)
+        s->on_event(s->event_userdata, &ev);
 }
 
 static void do_panic(const acme_service *s, const char *name, time_t not_after,

@@ -29,9 +29,18 @@ int acme__json_parse(json_object **out, const char *data, size_t len, const char
     if (!(tok = json_tokener_new_ex(JSON_MAX_DEPTH)))
         return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    bool ended_early;
+
     o = json_tokener_parse_ex(tok, data, (int)len);
     jerr = json_tokener_get_error(tok);
-    if (jerr == json_tokener_success && json_tokener_get_parse_end(tok) < len) {
+    ended_early = jerr == json_tokener_success && json_tokener_get_parse_end(tok) < len;
+    if (jerr == json_tokener_continue) {
+        /* A bare number or literal ("1457018875") ends only at a delimiter:
+         * the end of the input is one.  Anything unfinished stays so. */
+        o = json_tokener_parse_ex(tok, " ", 1);
+        jerr = json_tokener_get_error(tok);
+    }
+    if (ended_early) {
         /* Only white space may follow the value. */
         for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
             if (!strchr(" \t\r\n", data[i])) {

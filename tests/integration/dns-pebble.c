@@ -80,35 +80,6 @@ static acme_dns_provider *provider_for(const pdns_server *s, const char *extra)
     return p;
 }
 
-static int cmp_str(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The TXT values PowerDNS serves at @p name, sorted, joined by ' '; "" for none. */
-static char *served(const pdns_server *s, const char *name, int *rcode)
-{
-    acme__dns_server srv;
-    acme__dns_answer a;
-    acme_error *err = NULL;
-    GPtrArray *v = g_ptr_array_new();
-    char *joined;
-
-    ASSERT_OK(acme__dns_server_parse(&srv, s->dns_addr, &err), err, "server_parse");
-    ASSERT_OK(acme__dns_query(&a, &srv, name, ACME__DNS_T_TXT, false, 3000, NULL, &err), err,
-              "dns query");
-    if (rcode)
-        *rcode = a.rcode;
-    for (size_t i = 0; i < a.nrr; i++)
-        g_ptr_array_add(v, a.rr[i]);
-    g_ptr_array_sort(v, cmp_str);
-    g_ptr_array_add(v, NULL);
-    joined = g_strjoinv(" ", (char **)v->pdata);
-    g_ptr_array_free(v, TRUE);
-    acme__dns_answer_clear(&a);
-    return joined;
-}
-
 /* ---- the provider against PowerDNS ---- */
 
 static void test_pdns_zones(void)
@@ -175,24 +146,24 @@ static void test_pdns_two_values(void)
     ASSERT_OK(acme_dns_provider_txt_add(p, name, "value-two", 0, &err), err, "txt_add 2");
     /* Adding again changes nothing. */
     ASSERT_OK(acme_dns_provider_txt_add(p, name, "value-two", 0, &err), err, "txt_add 2 again");
-    txt = served(s, name, &rcode);
+    txt = pdns_served(s, name, &rcode);
     g_assert_cmpint(rcode, ==, 0);
     g_assert_cmpstr(txt, ==, "value-one value-two");
     g_free(txt);
 
     /* Removing one leaves the other. */
     ASSERT_OK(acme_dns_provider_txt_remove(p, name, "value-one", &err), err, "txt_remove 1");
-    txt = served(s, name, NULL);
+    txt = pdns_served(s, name, NULL);
     g_assert_cmpstr(txt, ==, "value-two");
     g_free(txt);
     ASSERT_OK(acme_dns_provider_txt_remove(p, name, "value-one", &err), err, "txt_remove 1 again");
-    txt = served(s, name, NULL);
+    txt = pdns_served(s, name, NULL);
     g_assert_cmpstr(txt, ==, "value-two");
     g_free(txt);
 
     /* The last one takes the RRset with it. */
     ASSERT_OK(acme_dns_provider_txt_remove(p, name, "value-two", &err), err, "txt_remove 2");
-    txt = served(s, name, &rcode);
+    txt = pdns_served(s, name, &rcode);
     g_assert_cmpstr(txt, ==, "");
     g_assert_cmpint(rcode, ==, 3); /* NXDOMAIN */
     g_free(txt);
@@ -252,11 +223,11 @@ static void test_responder_cname(void)
 
     ASSERT_OK(r->ops->start(r->self, "www.example.test", NULL, KA1, &err), err, "start");
     ASSERT_OK(acme_dns01_txt_value(&v1, KA1, &err), err, "txt_value");
-    txt = served(s, "www.validation.test", NULL);
+    txt = pdns_served(s, "www.validation.test", NULL);
     g_assert_cmpstr(txt, ==, v1);
     g_free(txt);
     r->ops->stop(r->self, "www.example.test", NULL, KA1);
-    txt = served(s, "www.validation.test", NULL);
+    txt = pdns_served(s, "www.validation.test", NULL);
     g_assert_cmpstr(txt, ==, "");
     g_free(txt);
     acme_free(v1);
@@ -287,7 +258,7 @@ static void test_responder_propagation_timeout(void)
     g_assert_nonnull(strstr(acme_error_message(err), "_acme-challenge.example.test"));
     acme_error_free(err);
     /* A failed start takes its value away again. */
-    txt = served(s, "_acme-challenge.example.test", NULL);
+    txt = pdns_served(s, "_acme-challenge.example.test", NULL);
     g_assert_cmpstr(txt, ==, "");
     g_free(txt);
     acme_responder_free(r);
@@ -297,64 +268,6 @@ static void test_responder_propagation_timeout(void)
 }
 
 /* ---- end to end with Pebble ---- */
-
-/*
- * A responder that passes every call to the dns-01 responder and, after
- * each start, counts the TXT values PowerDNS serves at the name.
- */
-typedef struct spy {
-    acme_responder *inner;
-    const pdns_server *s;
-    unsigned int max_values, starts, stops;
-    GMutex lock;
-} spy;
-
-static int spy_start(void *self, const char *name, const acme_challenge *ch, const char *ka,
-                     acme_error **err)
-{
-    spy *sp = self;
-    int rc = sp->inner->ops->start(sp->inner->self, name, ch, ka, err);
-
-    if (rc == ACME_OK) {
-        char *fqdn = g_strdup_printf("_acme-challenge.%s", name);
-        char *txt = served(sp->s, fqdn, NULL);
-        char **parts = g_strsplit(txt, " ", -1);
-
-        g_mutex_lock(&sp->lock);
-        sp->starts++;
-        if (*txt && g_strv_length(parts) > sp->max_values)
-            sp->max_values = g_strv_length(parts);
-        g_mutex_unlock(&sp->lock);
-        g_strfreev(parts);
-        g_free(txt);
-        g_free(fqdn);
-    }
-    return rc;
-}
-
-static void spy_stop(void *self, const char *name, const acme_challenge *ch, const char *ka)
-{
-    spy *sp = self;
-
-    sp->inner->ops->stop(sp->inner->self, name, ch, ka);
-    g_mutex_lock(&sp->lock);
-    sp->stops++;
-    g_mutex_unlock(&sp->lock);
-}
-
-static void spy_destroy(void *self)
-{
-    (void)self; /* the test owns the spy */
-}
-
-static const acme_responder_ops spy_ops = {
-    .version = ACME_RESPONDER_OPS_VERSION,
-    .name = "spy",
-    .challenge_type = "dns-01",
-    .start = spy_start,
-    .stop = spy_stop,
-    .destroy = spy_destroy,
-};
 
 static void test_pebble_wildcard_apex(void)
 {
@@ -371,7 +284,7 @@ static void test_pebble_wildcard_apex(void)
     acme_key *key = NULL;
     acme_chain *chain = NULL;
     acme_error *err = NULL;
-    spy sp = { 0 };
+    pdns_spy sp = { 0 };
     char *key_pem = NULL, *chain_pem = NULL, *txt;
     const char *names[] = { "example.test", "*.example.test" };
     const char *const *sans;
@@ -392,7 +305,7 @@ static void test_pebble_wildcard_apex(void)
     sp.inner = dns;
     sp.s = s;
     g_mutex_init(&sp.lock);
-    ASSERT_OK(acme_responder_new(&rs, &spy_ops, &sp, &err), err, "responder_new");
+    ASSERT_OK(acme_responder_new(&rs, &pdns_spy_ops, &sp, &err), err, "responder_new");
 
     ASSERT_OK(acme_key_generate(&key, ACME_KEY_EC_P256, &err), err, "key_generate");
     co.directory_url = pb->directory_url;
@@ -424,7 +337,7 @@ static void test_pebble_wildcard_apex(void)
     g_assert_cmpuint(sp.starts, ==, 2);
     g_assert_cmpuint(sp.stops, ==, 2);
     g_assert_cmpuint(sp.max_values, ==, 2);
-    txt = served(s, "_acme-challenge.example.test", &rcode);
+    txt = pdns_served(s, "_acme-challenge.example.test", &rcode);
     g_assert_cmpstr(txt, ==, "");
     g_assert_cmpint(rcode, ==, 3);
     g_free(txt);

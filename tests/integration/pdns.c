@@ -27,6 +27,11 @@
 #include <glib/gstdio.h>
 #include <curl/curl.h>
 
+#include <acme/acme.h>
+#include <acme/sys/responder.h>
+
+#include "client/client-internal.h"
+#include "dns/dns.h"
 #include "pdns.h"
 
 #define START_DEADLINE_US (20 * G_USEC_PER_SEC)
@@ -234,7 +239,7 @@ static bool log_says_port_taken(const pdns_server *s)
     return taken;
 }
 
-static bool start_once(pdns_server *s, const char *bin, int log_fd)
+static bool start_once(pdns_server *s, const char *bin, int log_fd, bool dnsupdate)
 {
     char *conf, *conf_path = g_build_filename(s->tmpdir, "pdns.conf", NULL);
     char *db = g_build_filename(s->tmpdir, "pdns.sqlite3", NULL);
@@ -271,8 +276,11 @@ static bool start_once(pdns_server *s, const char *bin, int log_fd)
                            "guardian=no\n"
                            "disable-syslog=yes\n"
                            "security-poll-suffix=\n"
-                           "loglevel=4\n",
-                           db, s->dns_port, s->api_key, s->api_port, s->tmpdir);
+                           "loglevel=4\n"
+                           "%s",
+                           db, s->dns_port, s->api_key, s->api_port, s->tmpdir,
+                           /* RFC 2136 from loopback; a zone's TSIG-ALLOW-DNSUPDATE names its keys. */
+                           dnsupdate ? "dnsupdate=yes\nallow-dnsupdate-from=127.0.0.0/8\n" : "");
     if (!g_file_set_contents(conf_path, conf, -1, &error))
         fail(s, "cannot write %s: %s", conf_path, error->message);
     if (!g_spawn_async_with_fds(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL,
@@ -307,7 +315,7 @@ static bool start_once(pdns_server *s, const char *bin, int log_fd)
     fail(s, "pdns_server did not come up within %d s", (int)(START_DEADLINE_US / G_USEC_PER_SEC));
 }
 
-pdns_server *pdns_start(void)
+static pdns_server *start(bool dnsupdate)
 {
     pdns_server *s = g_new0(pdns_server, 1);
     const char *env = g_getenv("PDNS_SERVER");
@@ -354,7 +362,7 @@ pdns_server *pdns_start(void)
     }
     g_free(db);
     for (attempt = 0; attempt < START_ATTEMPTS; attempt++)
-        if (start_once(s, bin, log_fd))
+        if (start_once(s, bin, log_fd, dnsupdate))
             break;
     if (attempt == START_ATTEMPTS)
         fail(s, "ports kept being taken by other processes");
@@ -363,6 +371,16 @@ pdns_server *pdns_start(void)
     g_free(sqlite);
     g_free(schema);
     return s;
+}
+
+pdns_server *pdns_start(void)
+{
+    return start(false);
+}
+
+pdns_server *pdns_start_dnsupdate(void)
+{
+    return start(true);
 }
 
 void pdns_stop(pdns_server *s)
@@ -379,3 +397,89 @@ void pdns_stop(pdns_server *s)
     g_free(s);
     curl_global_cleanup();
 }
+
+/* ---- what the server serves, and a responder that watches it ---- */
+
+static void served_ok(int rc, acme_error *err, const char *what)
+{
+    if (rc != ACME_OK)
+        g_printerr("%s failed: %s (%s)\n", what, acme_status_name(rc) ? acme_status_name(rc) : "?",
+                   err ? acme_error_message(err) : "no error object");
+    g_assert_cmpstr(acme_status_name(rc), ==, "ACME_OK");
+    g_assert_null(err);
+}
+
+static int cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *pdns_served(const pdns_server *s, const char *name, int *rcode)
+{
+    acme__dns_server srv;
+    acme__dns_answer a;
+    acme_error *err = NULL;
+    GPtrArray *v = g_ptr_array_new();
+    char *joined;
+
+    served_ok(acme__dns_server_parse(&srv, s->dns_addr, &err), err, "server_parse");
+    served_ok(acme__dns_query(&a, &srv, name, ACME__DNS_T_TXT, false, 3000, NULL, &err), err,
+              "dns query");
+    if (rcode)
+        *rcode = a.rcode;
+    for (size_t i = 0; i < a.nrr; i++)
+        g_ptr_array_add(v, a.rr[i]);
+    g_ptr_array_sort(v, cmp_str);
+    g_ptr_array_add(v, NULL);
+    joined = g_strjoinv(" ", (char **)v->pdata);
+    g_ptr_array_free(v, TRUE);
+    acme__dns_answer_clear(&a);
+    return joined;
+}
+
+static int spy_start(void *self, const char *name, const acme_challenge *ch, const char *ka,
+                     acme_error **err)
+{
+    pdns_spy *sp = self;
+    int rc = sp->inner->ops->start(sp->inner->self, name, ch, ka, err);
+
+    if (rc == ACME_OK) {
+        char *fqdn = g_strdup_printf("_acme-challenge.%s", name);
+        char *txt = pdns_served(sp->s, fqdn, NULL);
+        char **parts = g_strsplit(txt, " ", -1);
+
+        g_mutex_lock(&sp->lock);
+        sp->starts++;
+        if (*txt && g_strv_length(parts) > sp->max_values)
+            sp->max_values = g_strv_length(parts);
+        g_mutex_unlock(&sp->lock);
+        g_strfreev(parts);
+        g_free(txt);
+        g_free(fqdn);
+    }
+    return rc;
+}
+
+static void spy_stop(void *self, const char *name, const acme_challenge *ch, const char *ka)
+{
+    pdns_spy *sp = self;
+
+    sp->inner->ops->stop(sp->inner->self, name, ch, ka);
+    g_mutex_lock(&sp->lock);
+    sp->stops++;
+    g_mutex_unlock(&sp->lock);
+}
+
+static void spy_destroy(void *self)
+{
+    (void)self; /* the test owns the spy */
+}
+
+const acme_responder_ops pdns_spy_ops = {
+    .version = ACME_RESPONDER_OPS_VERSION,
+    .name = "spy",
+    .challenge_type = "dns-01",
+    .start = spy_start,
+    .stop = spy_stop,
+    .destroy = spy_destroy,
+};

@@ -17,6 +17,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <glib.h>
+
+#include <acme/sys/responder.h>
+
 typedef struct pdns_server {
     char *tmpdir;        /* removed by pdns_stop() */
     char *log_path;
@@ -29,6 +33,14 @@ typedef struct pdns_server {
 
 /* Start a server and wait until its API answers; on failure print why and exit 99. */
 pdns_server *pdns_start(void);
+
+/*
+ * Like pdns_start(), with RFC 2136 dynamic updates accepted from loopback
+ * (dnsupdate=yes, allow-dnsupdate-from=127.0.0.0/8; research notes,
+ * section 3.4).  A zone whose TSIG-ALLOW-DNSUPDATE metadata names a key
+ * takes only updates signed with it.
+ */
+pdns_server *pdns_start_dnsupdate(void);
 
 /* Kill the server, wait for it, remove the directory (NULL-safe). */
 void pdns_stop(pdns_server *s);
@@ -46,5 +58,27 @@ bool pdns_create_zone(const pdns_server *s, const char *zone);
 
 /* Put a CNAME @p name -> @p target (names without dots) in @p zone; true on 204. */
 bool pdns_set_cname(const pdns_server *s, const char *zone, const char *name, const char *target);
+
+/*
+ * The TXT values @p s serves at @p name (a real DNS query to it), sorted
+ * and joined by ' ', "" for none; *rcode (may be NULL) receives the
+ * answer's RCODE.  A failed query fails the test.  Free with g_free().
+ */
+char *pdns_served(const pdns_server *s, const char *name, int *rcode);
+
+/*
+ * A responder that passes every call to @p inner and, after each start,
+ * counts the TXT values @p s serves at the name (to see that two values
+ * exist at once).  The test owns the spy: pdns_spy_ops.destroy does
+ * nothing.
+ */
+typedef struct pdns_spy {
+    acme_responder *inner;
+    const pdns_server *s;
+    unsigned int max_values, starts, stops;
+    GMutex lock;
+} pdns_spy;
+
+extern const acme_responder_ops pdns_spy_ops;
 
 #endif /* LIBACME_TESTS_PDNS_H */

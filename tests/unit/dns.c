@@ -26,6 +26,7 @@
 
 #include "client/client-internal.h"
 #include "dns/dns.h"
+#include "support/dnsmock.h"
 #include "support/mockhttp.h"
 #include "transport/rest.h"
 #include "util/error.h"
@@ -33,26 +34,6 @@
 #define KA1 "tokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.thumbprintAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define KA2 "tokenBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB.thumbprintBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
 #define SECRET "s3cr3t-KEY-do-not-print"
-
-static void expect(int rc, acme_error **err, int code)
-{
-    if (rc != code)
-        g_printerr("got %s: %s\n", acme_status_name(rc) ? acme_status_name(rc) : "?",
-                   *err ? acme_error_message(*err) : "-");
-    g_assert_cmpstr(acme_status_name(rc), ==, acme_status_name(code));
-    if (code == ACME_OK) {
-        g_assert_null(*err);
-    } else {
-        g_assert_nonnull(*err);
-        g_assert_cmpint(acme_error_code_get(*err), ==, code);
-    }
-}
-
-static void clear(acme_error **err)
-{
-    acme_error_free(*err);
-    *err = NULL;
-}
 
 /* ---- key=value strings ---- */
 
@@ -62,7 +43,7 @@ static void test_kv_parse(void)
     size_t n = 0;
     acme_error *err = NULL;
 
-    expect(acme__dns_kv_parse(&k, &v, &n, "a=1,b=x\\,y,c=p\\=q\\\\r,d=", &err), &err, ACME_OK);
+    dnsmock_expect(acme__dns_kv_parse(&k, &v, &n, "a=1,b=x\\,y,c=p\\=q\\\\r,d=", &err), &err, ACME_OK);
     g_assert_cmpuint(n, ==, 4);
     g_assert_cmpstr(k[0], ==, "a");
     g_assert_cmpstr(v[0], ==, "1");
@@ -76,25 +57,25 @@ static void test_kv_parse(void)
     acme_free_strv(v, n);
 
     /* A value may hold '=' unescaped: only the first one splits. */
-    expect(acme__dns_kv_parse(&k, &v, &n, "url=http://h/?a=b", &err), &err, ACME_OK);
+    dnsmock_expect(acme__dns_kv_parse(&k, &v, &n, "url=http://h/?a=b", &err), &err, ACME_OK);
     g_assert_cmpuint(n, ==, 1);
     g_assert_cmpstr(v[0], ==, "http://h/?a=b");
     acme_free_strv(k, n);
     acme_free_strv(v, n);
 
-    expect(acme__dns_kv_parse(&k, &v, &n, "", &err), &err, ACME_OK);
+    dnsmock_expect(acme__dns_kv_parse(&k, &v, &n, "", &err), &err, ACME_OK);
     g_assert_cmpuint(n, ==, 0);
 
     /* Errors name positions, never the text: it may be a pasted secret. */
-    expect(acme__dns_kv_parse(&k, &v, &n, "a=1," SECRET, &err), &err, ACME_E_INVALID);
+    dnsmock_expect(acme__dns_kv_parse(&k, &v, &n, "a=1," SECRET, &err), &err, ACME_E_INVALID);
     g_assert_null(strstr(acme_error_message(err), SECRET));
     g_assert_nonnull(strstr(acme_error_message(err), "item 2"));
-    clear(&err);
-    expect(acme__dns_kv_parse(&k, &v, &n, "a=" SECRET "\\", &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
+    dnsmock_expect(acme__dns_kv_parse(&k, &v, &n, "a=" SECRET "\\", &err), &err, ACME_E_INVALID);
     g_assert_null(strstr(acme_error_message(err), SECRET));
-    clear(&err);
-    expect(acme__dns_kv_parse(&k, &v, &n, "=x", &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_clear(&err);
+    dnsmock_expect(acme__dns_kv_parse(&k, &v, &n, "=x", &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     g_assert_null(k);
     g_assert_cmpuint(n, ==, 0);
 }
@@ -124,7 +105,7 @@ static void test_settings_precedence(void)
 
     /* Explicit array > spec string > environment > default. */
     p = pdns_new("pdns:ttl=20,server_name=specserver", arr, env, &err, &rc);
-    expect(rc, &err, ACME_OK);
+    dnsmock_expect(rc, &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_name(p), ==, "pdns");
     g_assert_cmpstr(acme_dns_provider_setting(p, "ttl"), ==, "10");
     g_assert_cmpstr(acme_dns_provider_setting(p, "server_name"), ==, "specserver");
@@ -140,7 +121,7 @@ static void test_settings_precedence(void)
 
     /* Aliases and case: "PowerDNS" is pdns. */
     p = pdns_new("PowerDNS", NULL, env, &err, &rc);
-    expect(rc, &err, ACME_OK);
+    dnsmock_expect(rc, &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_name(p), ==, "pdns");
     g_assert_cmpstr(acme_dns_provider_setting(p, "ttl"), ==, "30");
     acme_dns_provider_free(p);
@@ -163,24 +144,24 @@ static void test_settings_file(void)
     g_assert_true(g_file_set_contents(path, "filekey\n", -1, NULL));
     /* <VAR>_FILE: the content less one trailing newline. */
     p = pdns_new("pdns", NULL, env_file, &err, &rc);
-    expect(rc, &err, ACME_OK);
+    dnsmock_expect(rc, &err, ACME_OK);
     g_assert_cmpstr(acme_dns_settings_get(p->settings, "api_key"), ==, "filekey");
     acme_dns_provider_free(p);
     /* The variable itself wins over its _FILE. */
     p = pdns_new("pdns", NULL, env_both, &err, &rc);
-    expect(rc, &err, ACME_OK);
+    dnsmock_expect(rc, &err, ACME_OK);
     g_assert_cmpstr(acme_dns_settings_get(p->settings, "api_key"), ==, "plain");
     acme_dns_provider_free(p);
     /* An unreadable file is an I/O error naming the variable. */
     p = pdns_new("pdns", NULL, env_missing, &err, &rc);
-    expect(rc, &err, ACME_E_IO);
+    dnsmock_expect(rc, &err, ACME_E_IO);
     g_assert_null(p);
     g_assert_nonnull(strstr(acme_error_message(err), "PDNS_API_KEY_FILE"));
-    clear(&err);
+    dnsmock_clear(&err);
     /* Only the line end goes (CRLF too); other white space stays. */
     g_assert_true(g_file_set_contents(path, " two \r\n", -1, NULL));
     p = pdns_new("pdns", NULL, env_file, &err, &rc);
-    expect(rc, &err, ACME_OK);
+    dnsmock_expect(rc, &err, ACME_OK);
     g_assert_cmpstr(acme_dns_settings_get(p->settings, "api_key"), ==, " two ");
     acme_dns_provider_free(p);
 
@@ -204,57 +185,57 @@ static void test_settings_errors(void)
 
     /* A missing required setting names the setting and its variable. */
     p = pdns_new("pdns:api_url=http://h:1", NULL, empty, &err, &rc);
-    expect(rc, &err, ACME_E_INVALID);
+    dnsmock_expect(rc, &err, ACME_E_INVALID);
     g_assert_null(p);
     g_assert_nonnull(strstr(acme_error_message(err), "api_key"));
     g_assert_nonnull(strstr(acme_error_message(err), "PDNS_API_KEY"));
-    clear(&err);
+    dnsmock_clear(&err);
     /* No URL at all. */
     p = pdns_new("pdns", NULL, env_key, &err, &rc);
-    expect(rc, &err, ACME_E_INVALID);
+    dnsmock_expect(rc, &err, ACME_E_INVALID);
     g_assert_nonnull(strstr(acme_error_message(err), "PDNS_API_URL"));
     g_assert_null(strstr(acme_error_message(err), SECRET));
-    clear(&err);
+    dnsmock_clear(&err);
     /* Unknown keys, bad numbers (the value is not echoed), bad URLs. */
     p = pdns_new("pdns:api_url=http://h:1,tokn=" SECRET, NULL, env_key, &err, &rc);
-    expect(rc, &err, ACME_E_INVALID);
+    dnsmock_expect(rc, &err, ACME_E_INVALID);
     g_assert_nonnull(strstr(acme_error_message(err), "tokn"));
     g_assert_null(strstr(acme_error_message(err), SECRET));
-    clear(&err);
+    dnsmock_clear(&err);
     p = pdns_new("pdns:api_url=http://h:1,ttl=" SECRET, NULL, env_key, &err, &rc);
-    expect(rc, &err, ACME_E_INVALID);
+    dnsmock_expect(rc, &err, ACME_E_INVALID);
     g_assert_nonnull(strstr(acme_error_message(err), "ttl"));
     g_assert_null(strstr(acme_error_message(err), SECRET));
-    clear(&err);
+    dnsmock_clear(&err);
     p = pdns_new("pdns:api_url=ftp://h", NULL, env_key, &err, &rc);
-    expect(rc, &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(rc, &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     p = pdns_new("pdns", bad_arr, env_key, &err, &rc);
-    expect(rc, &err, ACME_E_INVALID);
+    dnsmock_expect(rc, &err, ACME_E_INVALID);
     g_assert_null(strstr(acme_error_message(err), SECRET));
-    clear(&err);
+    dnsmock_clear(&err);
     /* Unknown provider; options version from the future. */
     p = pdns_new("nosuchdns:a=b", NULL, empty, &err, &rc);
-    expect(rc, &err, ACME_E_NOTFOUND);
-    clear(&err);
+    dnsmock_expect(rc, &err, ACME_E_NOTFOUND);
+    dnsmock_clear(&err);
     {
         acme_dns_provider_options o = ACME_DNS_PROVIDER_OPTIONS_INIT;
 
         o.version = 99;
-        expect(acme_dns_provider_new(&p, "pdns", &o, &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_expect(acme_dns_provider_new(&p, "pdns", &o, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
     }
-    expect(acme_dns_provider_new(&p, NULL, NULL, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme_dns_provider_new(&p, NULL, NULL, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     /* ignore_environment: the variables are not read. */
     {
         acme_dns_provider_options o = ACME_DNS_PROVIDER_OPTIONS_INIT;
 
         o.environ = env_key;
         o.ignore_environment = true;
-        expect(acme_dns_provider_new(&p, "pdns:api_url=http://h:1", &o, &err), &err,
+        dnsmock_expect(acme_dns_provider_new(&p, "pdns:api_url=http://h:1", &o, &err), &err,
                ACME_E_INVALID);
-        clear(&err);
+        dnsmock_clear(&err);
     }
 }
 
@@ -358,14 +339,14 @@ static void register_mem_once(void)
     if (g_once_init_enter(&done)) {
         acme_error *err = NULL;
 
-        expect(acme_dns_provider_register(&mem_ops, &err), &err, ACME_OK);
+        dnsmock_expect(acme_dns_provider_register(&mem_ops, &err), &err, ACME_OK);
         g_once_init_leave(&done, 1);
     }
 }
 
 static void test_registry(void)
 {
-    const char *names[8];
+    const char *names[64]; /* room for every built-in provider */
     size_t n;
     acme_error *err = NULL;
     acme_dns_provider_ops bad = mem_ops;
@@ -391,27 +372,27 @@ static void test_registry(void)
     g_assert_cmpuint(acme_dns_provider_names(NULL, 0), ==, n);
 
     /* Taken names and aliases; versions from the future; missing members. */
-    expect(acme_dns_provider_register(&mem_ops, &err), &err, ACME_E_INVALIDSTATE);
-    clear(&err);
+    dnsmock_expect(acme_dns_provider_register(&mem_ops, &err), &err, ACME_E_INVALIDSTATE);
+    dnsmock_clear(&err);
     bad.name = "other";
     bad.aliases = (const char *const[]){ "PowerDNS", NULL };
-    expect(acme_dns_provider_register(&bad, &err), &err, ACME_E_INVALIDSTATE);
+    dnsmock_expect(acme_dns_provider_register(&bad, &err), &err, ACME_E_INVALIDSTATE);
     g_assert_nonnull(strstr(acme_error_message(err), "PowerDNS"));
-    clear(&err);
+    dnsmock_clear(&err);
     bad.aliases = NULL;
     bad.version = ACME_DNS_PROVIDER_OPS_VERSION + 1;
-    expect(acme_dns_provider_register(&bad, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme_dns_provider_register(&bad, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     bad.version = ACME_DNS_PROVIDER_OPS_VERSION;
     bad.size = offsetof(acme_dns_provider_ops, destroy);
-    expect(acme_dns_provider_register(&bad, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme_dns_provider_register(&bad, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     bad.size = sizeof(bad);
     bad.create_txt = NULL;
-    expect(acme_dns_provider_register(&bad, &err), &err, ACME_E_INVALID);
-    clear(&err);
-    expect(acme_dns_provider_register(NULL, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme_dns_provider_register(&bad, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
+    dnsmock_expect(acme_dns_provider_register(NULL, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     g_assert_null(acme_dns_provider_find("other"));
 }
 
@@ -458,16 +439,16 @@ static void test_zone_case(gconstpointer data)
     for (size_t i = 0; i < G_N_ELEMENTS(zone_names); i++) {
         char *id = g_strdup_printf("id-%s.", zone_names[i]);
 
-        expect(acme_dns_zone_list_add(&l, id, zone_names[i], false, &err), &err, ACME_OK);
+        dnsmock_expect(acme_dns_zone_list_add(&l, id, zone_names[i], false, &err), &err, ACME_OK);
         g_free(id);
     }
     rc = c->configured ? acme__dns_zone_configured(&idx, &l, c->configured, c->fqdn, &err)
                        : acme__dns_zone_pick(&idx, &l, c->fqdn, &err);
-    expect(rc, &err, c->code);
+    dnsmock_expect(rc, &err, c->code);
     if (c->zone)
         g_assert_cmpstr(l.v[idx].name, ==, c->zone);
     else
-        clear(&err);
+        dnsmock_clear(&err);
     acme_dns_zone_list_clear(&l);
 }
 
@@ -479,20 +460,20 @@ static void test_zone_misc(void)
     char *s = NULL;
 
     /* Private and public zones of one name: the public one. */
-    expect(acme_dns_zone_list_add(&l, "priv", "Example.com.", true, &err), &err, ACME_OK);
-    expect(acme_dns_zone_list_add(&l, "pub", "example.com", false, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_zone_list_add(&l, "priv", "Example.com.", true, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_zone_list_add(&l, "pub", "example.com", false, &err), &err, ACME_OK);
     g_assert_cmpstr(l.v[0].name, ==, "example.com");
-    expect(acme__dns_zone_pick(&idx, &l, "www.example.com", &err), &err, ACME_OK);
+    dnsmock_expect(acme__dns_zone_pick(&idx, &l, "www.example.com", &err), &err, ACME_OK);
     g_assert_cmpstr(l.v[idx].id, ==, "pub");
-    expect(acme_dns_zone_list_add(&l, "x", "bad name", false, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme_dns_zone_list_add(&l, "x", "bad name", false, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     acme_dns_zone_list_clear(&l);
     g_assert_cmpuint(l.n, ==, 0);
 
     /* ZoneNotFound lists the suffixes tried. */
-    expect(acme__dns_zone_pick(&idx, &l, "a.b.example", &err), &err, ACME_E_ZONENOTFOUND);
+    dnsmock_expect(acme__dns_zone_pick(&idx, &l, "a.b.example", &err), &err, ACME_E_ZONENOTFOUND);
     g_assert_nonnull(strstr(acme_error_message(err), "a.b.example, b.example, example"));
-    clear(&err);
+    dnsmock_clear(&err);
 
     s = acme__dns_relative("_acme-challenge.www.example.com", "example.com");
     g_assert_cmpstr(s, ==, "_acme-challenge.www");
@@ -503,18 +484,18 @@ static void test_zone_misc(void)
     g_assert_null(acme__dns_relative("badexample.com", "example.com"));
 
     /* Names: case, one trailing dot, label rules. */
-    expect(acme__dns_name_normalize(&s, "_ACME-Challenge.Example.COM.", &err), &err, ACME_OK);
+    dnsmock_expect(acme__dns_name_normalize(&s, "_ACME-Challenge.Example.COM.", &err), &err, ACME_OK);
     g_assert_cmpstr(s, ==, "_acme-challenge.example.com");
     g_free(s);
-    expect(acme__dns_name_normalize(&s, "*.example.com", &err), &err, ACME_OK);
+    dnsmock_expect(acme__dns_name_normalize(&s, "*.example.com", &err), &err, ACME_OK);
     g_free(s);
     {
         static const char *const bad[] = { "", ".", "a..b", "a.*.b", "a b.com", "ex*.com",
                                            "a.com..", "x/y.com" };
 
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-            expect(acme__dns_name_normalize(&s, bad[i], &err), &err, ACME_E_INVALID);
-            clear(&err);
+            dnsmock_expect(acme__dns_name_normalize(&s, bad[i], &err), &err, ACME_E_INVALID);
+            dnsmock_clear(&err);
         }
     }
     {
@@ -523,13 +504,13 @@ static void test_zone_misc(void)
         memset(label, 'a', 64);
         label[64] = '\0';
         longname = g_strdup_printf("%s.com", label);
-        expect(acme__dns_name_normalize(&s, longname, &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_expect(acme__dns_name_normalize(&s, longname, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
         g_free(longname);
         label[63] = '\0';
         longname = g_strdup_printf("%s.%s.%s.%s.com", label, label, label, label);
-        expect(acme__dns_name_normalize(&s, longname, &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_expect(acme__dns_name_normalize(&s, longname, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
         g_free(longname);
     }
 }
@@ -601,7 +582,7 @@ static void test_wire(void)
     g_assert_cmpint(memcmp(q + 12, ans + 12, 29 + 4), ==, 0);
     g_assert_cmpint(acme__dns_build_query(q, sizeof(q), 1, "a..b", 1, true), ==, -1);
 
-    expect(acme__dns_parse_answer(&a, ans, sizeof(ans), 0x1234, "_acme-challenge.example.com",
+    dnsmock_expect(acme__dns_parse_answer(&a, ans, sizeof(ans), 0x1234, "_acme-challenge.example.com",
                                   ACME__DNS_T_TXT, &err),
            &err, ACME_OK);
     g_assert_true(a.authoritative);
@@ -612,19 +593,19 @@ static void test_wire(void)
     acme__dns_answer_clear(&a);
 
     /* Another id, another question, truncations, a pointer loop: refused. */
-    expect(acme__dns_parse_answer(&a, ans, sizeof(ans), 0x9999, "_acme-challenge.example.com",
+    dnsmock_expect(acme__dns_parse_answer(&a, ans, sizeof(ans), 0x9999, "_acme-challenge.example.com",
                                   ACME__DNS_T_TXT, &err),
            &err, ACME_E_PROTOCOL);
-    clear(&err);
-    expect(acme__dns_parse_answer(&a, ans, sizeof(ans), 0x1234, "other.example.com",
+    dnsmock_clear(&err);
+    dnsmock_expect(acme__dns_parse_answer(&a, ans, sizeof(ans), 0x1234, "other.example.com",
                                   ACME__DNS_T_TXT, &err),
            &err, ACME_E_PROTOCOL);
-    clear(&err);
+    dnsmock_clear(&err);
     for (size_t cut = 0; cut < sizeof(ans); cut += 7) {
         if (acme__dns_parse_answer(&a, ans, cut, 0x1234, "_acme-challenge.example.com",
                                    ACME__DNS_T_TXT, &err) == ACME_OK)
             acme__dns_answer_clear(&a);
-        clear(&err);
+        dnsmock_clear(&err);
     }
     {
         unsigned char loop[sizeof(ans)];
@@ -632,10 +613,10 @@ static void test_wire(void)
         memcpy(loop, ans, sizeof(ans));
         loop[57] = 0xc0; /* the CNAME target points at itself */
         loop[58] = 57;
-        expect(acme__dns_parse_answer(&a, loop, sizeof(loop), 0x1234,
+        dnsmock_expect(acme__dns_parse_answer(&a, loop, sizeof(loop), 0x1234,
                                       "_acme-challenge.example.com", ACME__DNS_T_TXT, &err),
                &err, ACME_E_PROTOCOL);
-        clear(&err);
+        dnsmock_clear(&err);
     }
 }
 
@@ -657,13 +638,13 @@ static void test_server_parse(void)
     acme_error *err = NULL;
 
     for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
-        expect(acme__dns_server_parse(&s, good[i].in, &err), &err, ACME_OK);
+        dnsmock_expect(acme__dns_server_parse(&s, good[i].in, &err), &err, ACME_OK);
         g_assert_cmpstr(s.host, ==, good[i].host);
         g_assert_cmpuint(s.port, ==, good[i].port);
     }
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        expect(acme__dns_server_parse(&s, bad[i], &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_expect(acme__dns_server_parse(&s, bad[i], &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
     }
     {
         char *dir = g_dir_make_tmp("libacme-dns-XXXXXX", NULL);
@@ -671,10 +652,10 @@ static void test_server_parse(void)
 
         g_assert_true(g_file_set_contents(path, "# c\nsearch x\nnameserver 192.0.2.7\n"
                                                 "nameserver 192.0.2.8\n", -1, NULL));
-        expect(acme__dns_system_server(&s, path, &err), &err, ACME_OK);
+        dnsmock_expect(acme__dns_system_server(&s, path, &err), &err, ACME_OK);
         g_assert_cmpstr(s.host, ==, "192.0.2.7");
         g_unlink(path);
-        expect(acme__dns_system_server(&s, path, &err), &err, ACME_OK);
+        dnsmock_expect(acme__dns_system_server(&s, path, &err), &err, ACME_OK);
         g_assert_cmpstr(s.host, ==, "127.0.0.1");
         g_rmdir(dir);
         g_free(path);
@@ -726,12 +707,12 @@ static void test_status_case(gconstpointer data)
 
     mockhttp_push(m, &(mockhttp_response){ .status = c->status, .content_type = c->content_type,
                                            .headers = c->headers, .body = c->body });
-    expect(acme__rest_new(&r, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(acme__rest_new(&r, NULL, &err), &err, ACME_OK);
     req.method = "GET";
     req.url = url;
     req.headers = headers;
     req.service = "TestDNS";
-    expect(acme__rest_send(&resp, r, &req, &err), &err, c->code);
+    dnsmock_expect(acme__rest_send(&resp, r, &req, &err), &err, c->code);
     g_assert_cmpint(resp.status, ==, c->status);
     g_assert_cmpint(acme_error_http_status(err), ==, c->status);
     g_assert_nonnull(strstr(acme_error_message(err), c->in_message));
@@ -745,7 +726,7 @@ static void test_status_case(gconstpointer data)
     g_assert_cmpint(acme_error_retryable(err), ==, c->retryable);
     /* The header was sent. */
     g_assert_cmpstr(mockhttp_request_header(mockhttp_request_get(m, 0), "X-API-Key"), ==, SECRET);
-    clear(&err);
+    dnsmock_clear(&err);
     acme__rest_response_clear(&resp);
     acme__rest_free(r);
     g_free(url);
@@ -762,7 +743,7 @@ static void test_rest_methods(void)
     char *url = mockhttp_url(m, "/x");
     static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "GET" };
 
-    expect(acme__rest_new(&r, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(acme__rest_new(&r, NULL, &err), &err, ACME_OK);
     for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
         bool body = i == 1 || i == 3;
         const mockhttp_request *got;
@@ -774,7 +755,7 @@ static void test_rest_methods(void)
         req.method = methods[i];
         req.url = url;
         req.body = body ? "{\"a\":1}" : NULL;
-        expect(acme__rest_send(&resp, r, &req, &err), &err, ACME_OK);
+        dnsmock_expect(acme__rest_send(&resp, r, &req, &err), &err, ACME_OK);
         got = mockhttp_request_get(m, i);
         g_assert_cmpstr(got->method, ==, methods[i]);
         g_assert_cmpstr(got->body, ==, body ? "{\"a\":1}" : "");
@@ -785,8 +766,8 @@ static void test_rest_methods(void)
     /* Cancelled: nothing is sent. */
     acme__rest_cancel(r);
     g_assert_true(acme__rest_cancelled(r));
-    expect(acme__rest_send(&resp, r, &req, &err), &err, ACME_E_CANCELLED);
-    clear(&err);
+    dnsmock_expect(acme__rest_send(&resp, r, &req, &err), &err, ACME_E_CANCELLED);
+    dnsmock_clear(&err);
     acme__rest_response_clear(&resp);
     g_assert_cmpuint(mockhttp_request_count(m), ==, G_N_ELEMENTS(methods));
     acme__rest_reset_cancel(r);
@@ -794,8 +775,8 @@ static void test_rest_methods(void)
     req.url = "http://127.0.0.1:1/";
     req.method = "GET";
     req.body = NULL;
-    expect(acme__rest_send(&resp, r, &req, &err), &err, ACME_E_NETWORK);
-    clear(&err);
+    dnsmock_expect(acme__rest_send(&resp, r, &req, &err), &err, ACME_E_NETWORK);
+    dnsmock_clear(&err);
     acme__rest_response_clear(&resp);
     acme__rest_free(r);
     g_free(url);
@@ -897,7 +878,7 @@ static acme_dns_provider *mockpdns_provider(mockpdns *mp, const char *key)
 
     o.settings = settings;
     o.ignore_environment = true;
-    expect(acme_dns_provider_new(&p, "pdns", &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_new(&p, "pdns", &o, &err), &err, ACME_OK);
     g_free(url);
     g_free(s_url);
     g_free(s_key);
@@ -944,7 +925,7 @@ static void test_pdns_mock(void)
     char *s, *zone = NULL;
     size_t n;
 
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
            &err, ACME_OK);
     g_assert_cmpstr(zone, ==, "sub.example.com");
     acme_free(zone);
@@ -952,9 +933,9 @@ static void test_pdns_mock(void)
     g_assert_cmpstr(req->path, ==, MP_BASE "/zones");
     g_assert_cmpstr(mockhttp_request_header(req, "Accept"), ==, "application/json");
 
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "one", 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "one", 0, &err), &err,
            ACME_OK);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com.", "two", 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com.", "two", 0, &err), &err,
            ACME_OK);
     s = contents_joined(mp);
     g_assert_cmpstr(s, ==, "\"one\",\"two\"");
@@ -977,13 +958,13 @@ static void test_pdns_mock(void)
         g_assert_cmpuint(lists, ==, 1);
     }
     /* Idempotent: no PATCH for a value already there. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "one", 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "one", 0, &err), &err,
            ACME_OK);
     g_assert_cmpstr(mockhttp_request_get(mp->m, mockhttp_request_count(mp->m) - 1)->method, ==,
                     "GET");
 
     /* Remove one: REPLACE with the other, at the RRset's TTL. */
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", "one", &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", "one", &err), &err,
            ACME_OK);
     s = contents_joined(mp);
     g_assert_cmpstr(s, ==, "\"two\"");
@@ -991,7 +972,7 @@ static void test_pdns_mock(void)
     req = mockhttp_request_get(mp->m, mockhttp_request_count(mp->m) - 1);
     g_assert_nonnull(strstr(req->body, "\"ttl\":77"));
     /* Remove the last: DELETE. */
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", "two", &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", "two", &err), &err,
            ACME_OK);
     req = mockhttp_request_get(mp->m, mockhttp_request_count(mp->m) - 1);
     g_assert_cmpstr(req->body, ==,
@@ -999,48 +980,48 @@ static void test_pdns_mock(void)
                     "\"changetype\":\"DELETE\"}]}");
     /* Absent: success, and no PATCH. */
     n = mockhttp_request_count(mp->m);
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", "two", &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", "two", &err), &err,
            ACME_OK);
     g_assert_cmpstr(mockhttp_request_get(mp->m, n)->method, ==, "GET");
     g_assert_cmpuint(mockhttp_request_count(mp->m), ==, n + 1);
 
     /* Rate limits are waited out (Retry-After: 0) and retried. */
     mp->ratelimit = 2;
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "three", 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "three", 0, &err), &err,
            ACME_OK);
     s = contents_joined(mp);
     g_assert_cmpstr(s, ==, "\"three\"");
     g_free(s);
     /* Past the attempts the error goes up, with its Retry-After. */
     mp->ratelimit = 10;
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", "three", &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", "three", &err), &err,
            ACME_E_RATELIMITED);
     g_assert_cmpint(acme_error_retry_after(err), ==, 0);
     g_assert_true(acme_error_retryable(err));
-    clear(&err);
+    dnsmock_clear(&err);
     mp->ratelimit = 0;
 
     /* Names outside every zone; bad values. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.net", "x", 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.net", "x", 0, &err), &err,
            ACME_E_ZONENOTFOUND);
-    clear(&err);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "", 0, &err), &err,
+    dnsmock_clear(&err);
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "", 0, &err), &err,
            ACME_E_INVALID);
-    clear(&err);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "a\nb", 0, &err), &err,
+    dnsmock_clear(&err);
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "a\nb", 0, &err), &err,
            ACME_E_INVALID);
-    clear(&err);
-    expect(acme_dns_provider_txt_add(p, "bad name", "x", 0, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_clear(&err);
+    dnsmock_expect(acme_dns_provider_txt_add(p, "bad name", "x", 0, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* Wrong key: AUTH, and the key is in no message. */
     p = mockpdns_provider(mp, "wrong-" SECRET);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "x", 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", "x", 0, &err), &err,
            ACME_E_AUTH);
     g_assert_null(strstr(acme_error_message(err), SECRET));
     g_assert_cmpstr(acme_error_detail(err), ==, "Unauthorized");
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
     mockpdns_free(mp);
 }
@@ -1063,18 +1044,18 @@ static void test_responder_memory(void)
     g_ptr_array_add(m.zones, "example.com");
     mem_current = &m;
     po.ignore_environment = true;
-    expect(acme_dns_provider_new(&p, "memory-alias:ttl=5", &po, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_new(&p, "memory-alias:ttl=5", &po, &err), &err, ACME_OK);
     o.no_propagation_check = true;
     o.no_cname = true;
     o.settle_delay_ms = ACME_DNS01_NONE;
-    expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_responder_name(r), ==, "dns-01 memtest");
-    expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
-    expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
 
     /* Apex and wildcard: one name, two values at once; "*." is dropped. */
-    expect(r->ops->start(r->self, "Example.com", NULL, KA1, &err), &err, ACME_OK);
-    expect(r->ops->start(r->self, "*.example.com", NULL, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "Example.com", NULL, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "*.example.com", NULL, KA2, &err), &err, ACME_OK);
     g_assert_cmpuint(m.names->len, ==, 2);
     want = g_strdup_printf("_acme-challenge.example.com %s", v1);
     g_assert_cmpstr(m.names->pdata[0], ==, want);
@@ -1095,41 +1076,41 @@ static void test_responder_memory(void)
     g_assert_cmpuint(m.names->len, ==, 0);
 
     /* Errors of the provider come through; nothing left behind. */
-    expect(r->ops->start(r->self, "example.org", NULL, KA1, &err), &err, ACME_E_ZONENOTFOUND);
-    clear(&err);
-    expect(r->ops->start(r->self, "bad..name", NULL, KA1, &err), &err, ACME_E_INVALID);
-    clear(&err);
-    expect(r->ops->start(r->self, "example.com", NULL, "not a key authorization", &err), &err,
+    dnsmock_expect(r->ops->start(r->self, "example.org", NULL, KA1, &err), &err, ACME_E_ZONENOTFOUND);
+    dnsmock_clear(&err);
+    dnsmock_expect(r->ops->start(r->self, "bad..name", NULL, KA1, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
+    dnsmock_expect(r->ops->start(r->self, "example.com", NULL, "not a key authorization", &err), &err,
            ACME_E_INVALID);
-    clear(&err);
+    dnsmock_clear(&err);
     g_assert_cmpuint(m.names->len, ==, 0);
     /* The zone cache is reused, but a miss lists again: the auth failure shows. */
     m.fail_auth = 1;
-    expect(r->ops->start(r->self, "example.net", NULL, KA1, &err), &err, ACME_E_AUTH);
-    clear(&err);
+    dnsmock_expect(r->ops->start(r->self, "example.net", NULL, KA1, &err), &err, ACME_E_AUTH);
+    dnsmock_clear(&err);
     m.fail_auth = 0;
 
     /* Cancelled: the settle delay ends at once. */
     acme_responder_free(r);
     o.settle_delay_ms = 3600 * 1000L;
-    expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
     acme_dns_provider_cancel(p);
-    expect(r->ops->start(r->self, "example.com", NULL, KA1, &err), &err, ACME_E_CANCELLED);
-    clear(&err);
+    dnsmock_expect(r->ops->start(r->self, "example.com", NULL, KA1, &err), &err, ACME_E_CANCELLED);
+    dnsmock_clear(&err);
     g_assert_cmpuint(m.names->len, ==, 0); /* a failed start removes its value */
     acme_dns_provider_reset_cancel(p);
     acme_responder_free(r);
 
     /* Bad options. */
     o.nameserver = "not-an-address";
-    expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     o.nameserver = NULL;
     o.version = 42;
-    expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_E_INVALID);
-    clear(&err);
-    expect(acme_responder_dns01_new(&r, NULL, NULL, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
+    dnsmock_expect(acme_responder_dns01_new(&r, NULL, NULL, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
 
     acme_dns_provider_free(p);
     acme_free(v1);

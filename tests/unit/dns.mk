@@ -6,7 +6,8 @@ if HAVE_MHD
 check_PROGRAMS += tests/unit/dns
 TESTS += tests/unit/dns
 tests_unit_dns_SOURCES = tests/unit/dns.c \
-	tests/support/mockhttp.c tests/support/mockhttp.h
+	tests/support/mockhttp.c tests/support/mockhttp.h \
+	tests/support/dnsmock.c tests/support/dnsmock.h
 tests_unit_dns_CPPFLAGS = $(TESTS_CPPFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_dns_LDADD = $(TESTS_LDADD) $(MHD_LIBS)
 endif

@@ -32,67 +32,13 @@
 #include "crypto/sigv4.h"
 #include "dns/dns.h"
 #include "dns/providers/xml.h"
+#include "support/dnsmock.h"
 #include "support/mockhttp.h"
 #include "util/error.h"
 #include "util/util.h"
 
 #define KA1 "tokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.thumbprintAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define KA2 "tokenBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB.thumbprintBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
-
-static void expect(int rc, acme_error **err, int code)
-{
-    if (rc != code)
-        g_printerr("got %s: %s\n", acme_status_name(rc) ? acme_status_name(rc) : "?",
-                   *err ? acme_error_message(*err) : "-");
-    g_assert_cmpstr(acme_status_name(rc), ==, acme_status_name(code));
-    if (code == ACME_OK) {
-        g_assert_null(*err);
-    } else {
-        g_assert_nonnull(*err);
-        g_assert_cmpint(acme_error_code_get(*err), ==, code);
-    }
-}
-
-static void clear(acme_error **err)
-{
-    acme_error_free(*err);
-    *err = NULL;
-}
-
-/* ---- a log sink, to check that no secret is ever logged ---- */
-
-typedef struct logsink {
-    GMutex lock;
-    GString *text;
-    unsigned int lines;
-} logsink;
-
-static void log_cb(void *userdata, acme_log_level level, const char *msg,
-                   const acme_log_field *fields, size_t nfields)
-{
-    logsink *l = userdata;
-
-    (void)level;
-    g_mutex_lock(&l->lock);
-    g_string_append(l->text, msg);
-    for (size_t i = 0; i < nfields; i++)
-        g_string_append_printf(l->text, " %s=%s", fields[i].key, fields[i].value);
-    g_string_append_c(l->text, '\n');
-    l->lines++;
-    g_mutex_unlock(&l->lock);
-}
-
-/* Neither the error (message, detail) nor the log mention @p secret. */
-static void assert_no_secret(const acme_error *err, const logsink *l, const char *secret)
-{
-    if (err) {
-        g_assert_null(strstr(acme_error_message(err), secret));
-        if (acme_error_detail(err))
-            g_assert_null(strstr(acme_error_detail(err), secret));
-    }
-    if (l)
-        g_assert_null(strstr(l->text->str, secret));
-}
 
 /* ================================================================== */
 /* SigV4: research notes 2.3.8, every vector                           */
@@ -206,7 +152,7 @@ static void test_sigv4_vector(gconstpointer data)
     r.amzdate = AMZDATE;
     if (c->body)
         g_assert_cmpuint(strlen(c->body), ==, 483);
-    expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_OK);
+    dnsmock_expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_OK);
     if (c->canonical_request)
         g_assert_cmpstr(s.canonical_request, ==, c->canonical_request);
     if (c->string_to_sign)
@@ -259,7 +205,7 @@ static void test_sigv4_misc(void)
     r.region = "us-east-1";
     r.service = "route53";
     r.amzdate = AMZDATE;
-    expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_OK);
+    dnsmock_expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_OK);
     g_assert_true(g_str_has_prefix(s.canonical_request,
                                    "GET\n/\na=y&a=z&b=2&c=&d=~%20x\nhost:h.example\n"
                                    "my-header:a b c,second\nx-amz-date:" AMZDATE "\n\n"
@@ -270,17 +216,17 @@ static void test_sigv4_misc(void)
 
     /* Bad input: errors, never a crash. */
     r.amzdate = "2015-08-30";
-    expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     r.amzdate = AMZDATE;
     hdrs[2] = "no colon here";
-    expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     r.secret_key = NULL;
-    expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_E_INVALID);
-    clear(&err);
-    expect(acme__sigv4_sign(&s, NULL, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme__sigv4_sign(&s, &r, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
+    dnsmock_expect(acme__sigv4_sign(&s, NULL, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
 }
 
 /* ================================================================== */
@@ -303,7 +249,7 @@ static void test_xml(void)
     GString *deep = g_string_new(NULL);
     char *esc;
 
-    expect(acme__xml_parse(&x, doc, sizeof(doc) - 1, "test", &err), &err, ACME_OK);
+    dnsmock_expect(acme__xml_parse(&x, doc, sizeof(doc) - 1, "test", &err), &err, ACME_OK);
     g_assert_cmpstr(x->name, ==, "Root");
     g_assert_cmpuint(x->nkids, ==, 4);
     g_assert_cmpstr(acme__xml_text(x, "A"), ==, "x & <y> \"' A\xe2\x98\xba");
@@ -315,15 +261,15 @@ static void test_xml(void)
     acme__xml_free(x);
 
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        expect(acme__xml_parse(&x, bad[i], strlen(bad[i]), "test", &err), &err, ACME_E_PROTOCOL);
+        dnsmock_expect(acme__xml_parse(&x, bad[i], strlen(bad[i]), "test", &err), &err, ACME_E_PROTOCOL);
         g_assert_null(x);
-        clear(&err);
+        dnsmock_clear(&err);
     }
     /* Nesting is bounded. */
     for (int i = 0; i < 100; i++)
         g_string_append(deep, "<a>");
-    expect(acme__xml_parse(&x, deep->str, deep->len, "test", &err), &err, ACME_E_PROTOCOL);
-    clear(&err);
+    dnsmock_expect(acme__xml_parse(&x, deep->str, deep->len, "test", &err), &err, ACME_E_PROTOCOL);
+    dnsmock_clear(&err);
     g_string_free(deep, TRUE);
 
     esc = acme__xml_escape("\"a\" <&> 'b'");
@@ -801,7 +747,7 @@ static char *r53_values(mockr53 *mr, const char *zone, const char *name)
     return g_string_free(s, FALSE);
 }
 
-static acme_dns_provider *r53_provider(mockr53 *mr, const char *secret, logsink *log,
+static acme_dns_provider *r53_provider(mockr53 *mr, const char *secret, dnsmock_log *log,
                                        const char *extra)
 {
     acme_dns_provider_options o = ACME_DNS_PROVIDER_OPTIONS_INIT;
@@ -816,32 +762,16 @@ static acme_dns_provider *r53_provider(mockr53 *mr, const char *secret, logsink 
     o.settings = settings;
     o.environ = env;
     if (log) {
-        o.log = log_cb;
+        o.log = dnsmock_log_cb;
         o.log_userdata = log;
         o.log_level = ACME_LOG_DEBUG;
     }
-    expect(acme_dns_provider_new(&p, "aws", &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_new(&p, "aws", &o, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_name(p), ==, "route53");
     g_free(url);
     g_free(s_url);
     g_free(s_secret);
     return p;
-}
-
-static logsink *logsink_new(void)
-{
-    logsink *l = g_new0(logsink, 1);
-
-    g_mutex_init(&l->lock);
-    l->text = g_string_new(NULL);
-    return l;
-}
-
-static void logsink_free(logsink *l)
-{
-    g_string_free(l->text, TRUE);
-    g_mutex_clear(&l->lock);
-    g_free(l);
 }
 
 static const mockhttp_request *last_request(mockhttp *m)
@@ -852,14 +782,14 @@ static const mockhttp_request *last_request(mockhttp *m)
 static void test_r53_zones(void)
 {
     mockr53 *mr = mockr53_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = r53_provider(mr, R53_SK, log, NULL);
     acme_dns_zone_list l = ACME_DNS_ZONE_LIST_INIT;
     acme_error *err = NULL;
     char *zone = NULL;
 
     /* Through the vtable: four pages of one zone, the private one left out. */
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
     g_assert_cmpuint(l.n, ==, 3);
     g_assert_cmpstr(l.v[0].id, ==, "Z1D633PJN98FT9");
     g_assert_cmpstr(l.v[0].name, ==, "example.com");
@@ -878,18 +808,18 @@ static void test_r53_zones(void)
     g_assert_cmpstr(mockhttp_request_get(mr->m, 0)->method, ==, "GET");
 
     /* Auto-detection through the core: the longest zone wins. */
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
            &err, ACME_OK);
     g_assert_cmpstr(zone, ==, "sub.example.com");
     acme_free(zone);
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.badexample.com", &err), &err,
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.badexample.com", &err), &err,
            ACME_E_ZONENOTFOUND);
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* Private zones only, on request. */
     p = r53_provider(mr, R53_SK, log, "private_zone=true");
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
     g_assert_cmpuint(l.n, ==, 1);
     g_assert_cmpstr(l.v[0].id, ==, "ZPRIVATE000001");
     g_assert_true(l.v[0].is_private);
@@ -898,24 +828,24 @@ static void test_r53_zones(void)
 
     /* A configured hosted zone id: GetHostedZone, no listing. */
     p = r53_provider(mr, R53_SK, log, "hosted_zone_id=/hostedzone/ZSUB0000000001");
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
     g_assert_cmpuint(l.n, ==, 1);
     g_assert_cmpstr(l.v[0].name, ==, "sub.example.com");
     g_assert_cmpstr(last_request(mr->m)->path, ==, "/2013-04-01/hostedzone/ZSUB0000000001");
     acme_dns_zone_list_clear(&l);
     acme_dns_provider_free(p);
     p = r53_provider(mr, R53_SK, log, "hosted_zone_id=ZNOSUCHZONE");
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_ZONENOTFOUND);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_ZONENOTFOUND);
     g_assert_cmpint(acme_error_http_status(err), ==, 404);
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_zone_list_clear(&l);
     acme_dns_provider_free(p);
 
     g_assert_cmpuint(mr->bad_signatures, ==, 0);
-    assert_no_secret(NULL, log, R53_SK);
-    assert_no_secret(NULL, log, R53_AK);
+    dnsmock_assert_no_secret(NULL, log, R53_SK);
+    dnsmock_assert_no_secret(NULL, log, R53_AK);
     g_assert_cmpuint(log->lines, >, 0);
-    logsink_free(log);
+    dnsmock_log_free(log);
     mockr53_free(mr);
 }
 
@@ -925,7 +855,7 @@ static void test_r53_zones(void)
 static void test_r53_txt(void)
 {
     mockr53 *mr = mockr53_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = r53_provider(mr, R53_SK, log, NULL);
     acme_dns_zone zone = { .id = "Z1D633PJN98FT9", .name = "example.com" };
     acme_dns_txt txt = { .fqdn = "_acme-challenge.example.com", .value = V1, .ttl = 60,
@@ -936,7 +866,7 @@ static void test_r53_txt(void)
     size_t n;
 
     /* Add one value: read the RRset (the next one comes back: not ours), then UPSERT. */
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
     g_assert_cmpstr(handle, ==, "C0001");
     g_assert_cmpuint(mockhttp_request_count(mr->m), ==, 2);
     req = mockhttp_request_get(mr->m, 0);
@@ -957,7 +887,7 @@ static void test_r53_txt(void)
     /* wait_applied: GetChange while PENDING, until INSYNC. */
     mr->pending_polls = 2;
     n = mockhttp_request_count(mr->m);
-    expect(p->ops->wait_applied(p->self, handle, 60000, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->wait_applied(p->self, handle, 60000, &err), &err, ACME_OK);
     /* C0001 was made with pending_polls 0: one poll. */
     g_assert_cmpuint(mockhttp_request_count(mr->m), ==, n + 1);
     g_assert_cmpstr(last_request(mr->m)->path, ==, "/2013-04-01/change/C0001");
@@ -966,7 +896,7 @@ static void test_r53_txt(void)
 
     /* The wildcard's value at the same name: UPSERT with both, the first byte for byte. */
     txt.value = V2;
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
     g_assert_cmpstr(handle, ==, "C0002");
     req = last_request(mr->m);
     g_assert_nonnull(strstr(req->body, "<TTL>60</TTL><ResourceRecords><ResourceRecord><Value>\""
@@ -976,21 +906,21 @@ static void test_r53_txt(void)
     g_assert_cmpstr(s, ==, V1 "," V2);
     g_free(s);
     n = mockhttp_request_count(mr->m);
-    expect(p->ops->wait_applied(p->self, handle, 60000, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->wait_applied(p->self, handle, 60000, &err), &err, ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(mr->m), ==, n + 3); /* PENDING, PENDING, INSYNC */
     free(handle);
     handle = NULL;
 
     /* Idempotent: a value already there changes nothing. */
     n = mockhttp_request_count(mr->m);
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
     g_assert_null(handle);
     g_assert_cmpuint(mockhttp_request_count(mr->m), ==, n + 1);
 
     /* Remove the first: the other stays (UPSERT of the rest). */
     txt.value = V1;
     txt.ttl = 10;
-    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
     req = last_request(mr->m);
     g_assert_cmpstr(req->method, ==, "POST");
     g_assert_nonnull(strstr(req->body, "<Action>UPSERT</Action>"));
@@ -1001,7 +931,7 @@ static void test_r53_txt(void)
 
     /* Remove the last: DELETE of the exact set. */
     txt.value = V2;
-    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
     req = last_request(mr->m);
     g_assert_cmpstr(req->body, ==,
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -1015,32 +945,32 @@ static void test_r53_txt(void)
 
     /* Absent: success, with a read and no change. */
     n = mockhttp_request_count(mr->m);
-    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(mr->m), ==, n + 1);
     g_assert_cmpstr(last_request(mr->m)->method, ==, "GET");
 
     /* A change that never gets INSYNC: ACME_E_TIMEOUT at the deadline (0 here). */
     mr->pending_polls = G_MAXUINT;
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
-    expect(p->ops->wait_applied(p->self, handle, 0, &err), &err, ACME_E_TIMEOUT);
-    clear(&err);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->wait_applied(p->self, handle, 0, &err), &err, ACME_E_TIMEOUT);
+    dnsmock_clear(&err);
     free(handle);
     handle = NULL;
     /* An unknown change: NOTFOUND. */
-    expect(p->ops->wait_applied(p->self, "C9999", 1000, &err), &err, ACME_E_NOTFOUND);
-    clear(&err);
+    dnsmock_expect(p->ops->wait_applied(p->self, "C9999", 1000, &err), &err, ACME_E_NOTFOUND);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* wait_for_changes=false: no polling at all. */
     p = r53_provider(mr, R53_SK, log, "wait_for_changes=false");
     n = mockhttp_request_count(mr->m);
-    expect(p->ops->wait_applied(p->self, "C0001", 0, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->wait_applied(p->self, "C0001", 0, &err), &err, ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(mr->m), ==, n);
     acme_dns_provider_free(p);
 
     g_assert_cmpuint(mr->bad_signatures, ==, 0);
-    assert_no_secret(NULL, log, R53_SK);
-    logsink_free(log);
+    dnsmock_assert_no_secret(NULL, log, R53_SK);
+    dnsmock_log_free(log);
     mockr53_free(mr);
 }
 
@@ -1094,7 +1024,7 @@ static void test_r53_fault(gconstpointer data)
 {
     const fault_case *c = data;
     mockr53 *mr = mockr53_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = r53_provider(mr, R53_SK, log, NULL);
     acme_dns_zone zone = { .id = "Z1D633PJN98FT9", .name = "example.com" };
     acme_dns_txt txt = { .fqdn = "_acme-challenge.example.com", .value = V1, .ttl = 60,
@@ -1105,7 +1035,7 @@ static void test_r53_fault(gconstpointer data)
     mr->fault_status = c->status;
     mr->fault_headers = c->headers;
     mr->fault_body = c->body;
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, c->code);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, c->code);
     g_assert_null(handle);
     if (c->status != 200)
         g_assert_cmpint(acme_error_http_status(err), ==, c->status);
@@ -1114,33 +1044,33 @@ static void test_r53_fault(gconstpointer data)
         g_assert_cmpstr(acme_error_detail(err), ==, c->detail);
     if (c->code == ACME_E_RATELIMITED || c->code == ACME_E_NETWORK)
         g_assert_true(acme_error_retryable(err));
-    assert_no_secret(err, log, R53_SK);
-    assert_no_secret(err, log, R53_AK);
-    clear(&err);
+    dnsmock_assert_no_secret(err, log, R53_SK);
+    dnsmock_assert_no_secret(err, log, R53_AK);
+    dnsmock_clear(&err);
     /* Nothing was written. */
     g_assert_cmpuint(mr->sets->len, ==, 0);
     acme_dns_provider_free(p);
-    logsink_free(log);
+    dnsmock_log_free(log);
     mockr53_free(mr);
 }
 
 static void test_r53_auth(void)
 {
     mockr53 *mr = mockr53_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = r53_provider(mr, "wrong-" R53_SK, log, "session_token=SESSION-tok-123");
     acme_dns_zone_list l = ACME_DNS_ZONE_LIST_INIT;
     acme_error *err = NULL;
     const mockhttp_request *req;
 
     /* A wrong secret: the mock's signature differs -> 403 SignatureDoesNotMatch -> AUTH. */
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_AUTH);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_AUTH);
     g_assert_cmpint(acme_error_http_status(err), ==, 403);
     g_assert_true(g_str_has_prefix(acme_error_detail(err), "SignatureDoesNotMatch: "));
     g_assert_false(acme_error_retryable(err));
-    assert_no_secret(err, log, R53_SK);
-    assert_no_secret(err, log, "SESSION-tok-123");
-    clear(&err);
+    dnsmock_assert_no_secret(err, log, R53_SK);
+    dnsmock_assert_no_secret(err, log, "SESSION-tok-123");
+    dnsmock_clear(&err);
     g_assert_cmpuint(mr->bad_signatures, ==, 1);
     /* The session token is sent, and signed. */
     req = last_request(mr->m);
@@ -1149,14 +1079,14 @@ static void test_r53_auth(void)
                             "SignedHeaders=host;x-amz-date;x-amz-security-token,"));
     acme_dns_zone_list_clear(&l);
     /* The same through the core: no retry for AUTH. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
            ACME_E_AUTH);
-    assert_no_secret(err, log, R53_SK);
-    clear(&err);
+    dnsmock_assert_no_secret(err, log, R53_SK);
+    dnsmock_clear(&err);
     g_assert_cmpuint(mr->bad_signatures, ==, 2);
     acme_dns_provider_free(p);
-    assert_no_secret(NULL, log, R53_SK);
-    logsink_free(log);
+    dnsmock_assert_no_secret(NULL, log, R53_SK);
+    dnsmock_log_free(log);
     mockr53_free(mr);
 }
 
@@ -1172,7 +1102,7 @@ static void test_r53_settings(void)
     const char *bad_bool[] = { "private_zone=maybe", NULL };
 
     o.environ = env_ok;
-    expect(acme_dns_provider_new(&p, "route53", &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_new(&p, "route53", &o, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_setting(p, "hosted_zone_id"), ==, "Z123");
     g_assert_cmpstr(acme_dns_provider_setting(p, "ttl"), ==, "42");
     g_assert_null(acme_dns_provider_setting(p, "secret_access_key"));
@@ -1182,31 +1112,31 @@ static void test_r53_settings(void)
 
     /* Missing credentials: INVALID before any request; the secret never echoed. */
     o.environ = env_none;
-    expect(acme_dns_provider_new(&p, "route53:access_key_id=AKID", &o, &err), &err,
+    dnsmock_expect(acme_dns_provider_new(&p, "route53:access_key_id=AKID", &o, &err), &err,
            ACME_E_INVALID);
     g_assert_null(p);
     g_assert_nonnull(strstr(acme_error_message(err), "secret_access_key"));
-    clear(&err);
+    dnsmock_clear(&err);
     o.environ = env_ok;
     o.settings = bad_bool;
-    expect(acme_dns_provider_new(&p, "route53", &o, &err), &err, ACME_E_INVALID);
+    dnsmock_expect(acme_dns_provider_new(&p, "route53", &o, &err), &err, ACME_E_INVALID);
     g_assert_nonnull(strstr(acme_error_message(err), "private_zone"));
-    clear(&err);
+    dnsmock_clear(&err);
     o.settings = NULL;
-    expect(acme_dns_provider_new(&p, "route53:base_url=ftp://x", &o, &err), &err,
+    dnsmock_expect(acme_dns_provider_new(&p, "route53:base_url=ftp://x", &o, &err), &err,
            ACME_E_INVALID);
-    assert_no_secret(err, NULL, R53_SK);
-    clear(&err);
-    expect(acme_dns_provider_new(&p, "route53:base_url=https://user@host/", &o, &err), &err,
+    dnsmock_assert_no_secret(err, NULL, R53_SK);
+    dnsmock_clear(&err);
+    dnsmock_expect(acme_dns_provider_new(&p, "route53:base_url=https://user@host/", &o, &err), &err,
            ACME_E_INVALID);
-    clear(&err);
+    dnsmock_clear(&err);
 }
 
 /* The whole way: the dns-01 responder, apex + wildcard, propagation check off. */
 static void test_r53_responder(void)
 {
     mockr53 *mr = mockr53_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = r53_provider(mr, R53_SK, log, NULL);
     acme_dns01_options o = ACME_DNS01_OPTIONS_INIT;
     acme_responder *r = NULL;
@@ -1218,13 +1148,13 @@ static void test_r53_responder(void)
     o.no_cname = true;
     o.settle_delay_ms = ACME_DNS01_NONE;
     mr->pending_polls = 1;
-    expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_responder_name(r), ==, "dns-01 route53");
-    expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
-    expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
 
-    expect(r->ops->start(r->self, "www.sub.example.com", NULL, KA1, &err), &err, ACME_OK);
-    expect(r->ops->start(r->self, "*.www.sub.example.com", NULL, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "www.sub.example.com", NULL, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "*.www.sub.example.com", NULL, KA2, &err), &err, ACME_OK);
     s = r53_values(mr, "ZSUB0000000001", "_acme-challenge.www.sub.example.com.");
     want = g_strdup_printf("%s,%s", v1, v2);
     g_assert_cmpstr(s, ==, want);
@@ -1248,8 +1178,8 @@ static void test_r53_responder(void)
     acme_free(v1);
     acme_free(v2);
     g_assert_cmpuint(mr->bad_signatures, ==, 0);
-    assert_no_secret(NULL, log, R53_SK);
-    logsink_free(log);
+    dnsmock_assert_no_secret(NULL, log, R53_SK);
+    dnsmock_log_free(log);
     mockr53_free(mr);
 }
 
@@ -1297,7 +1227,7 @@ static void test_jwt(void)
     acme_error *err = NULL;
     char *jwt = NULL, *h, *c, **parts;
 
-    expect(acme__jwt_sign(&jwt, sa_key, "kid-1", "{\"iss\":\"a\",\"n\":1}", &err), &err, ACME_OK);
+    dnsmock_expect(acme__jwt_sign(&jwt, sa_key, "kid-1", "{\"iss\":\"a\",\"n\":1}", &err), &err, ACME_OK);
     g_assert_true(jwt_verify(jwt, sa_key, &h, &c));
     g_assert_cmpstr(h, ==, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"kid-1\"}");
     g_assert_cmpstr(c, ==, "{\"iss\":\"a\",\"n\":1}");
@@ -1319,13 +1249,13 @@ static void test_jwt(void)
     free(jwt);
 
     /* No kid; a kid that needs JSON escaping. */
-    expect(acme__jwt_sign(&jwt, sa_key, NULL, "{}", &err), &err, ACME_OK);
+    dnsmock_expect(acme__jwt_sign(&jwt, sa_key, NULL, "{}", &err), &err, ACME_OK);
     g_assert_true(jwt_verify(jwt, sa_key, &h, &c));
     g_assert_cmpstr(h, ==, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}");
     g_free(h);
     g_free(c);
     free(jwt);
-    expect(acme__jwt_sign(&jwt, sa_key, "a\"b", "{}", &err), &err, ACME_OK);
+    dnsmock_expect(acme__jwt_sign(&jwt, sa_key, "a\"b", "{}", &err), &err, ACME_OK);
     g_assert_true(jwt_verify(jwt, sa_key, &h, &c));
     g_assert_cmpstr(h, ==, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"a\\\"b\"}");
     g_free(h);
@@ -1333,8 +1263,8 @@ static void test_jwt(void)
     free(jwt);
 
     /* EC keys sign ES256. */
-    expect(acme_key_generate(&ec, ACME_KEY_EC_P256, &err), &err, ACME_OK);
-    expect(acme__jwt_sign(&jwt, ec, NULL, "{}", &err), &err, ACME_OK);
+    dnsmock_expect(acme_key_generate(&ec, ACME_KEY_EC_P256, &err), &err, ACME_OK);
+    dnsmock_expect(acme__jwt_sign(&jwt, ec, NULL, "{}", &err), &err, ACME_OK);
     parts = g_strsplit(jwt, ".", -1);
     {
         size_t n = 0;
@@ -1347,10 +1277,10 @@ static void test_jwt(void)
     free(jwt);
     acme_key_free(ec);
 
-    expect(acme__jwt_sign(&jwt, NULL, NULL, "{}", &err), &err, ACME_E_INVALID);
-    clear(&err);
-    expect(acme__jwt_sign(&jwt, sa_key, NULL, NULL, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme__jwt_sign(&jwt, NULL, NULL, "{}", &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
+    dnsmock_expect(acme__jwt_sign(&jwt, sa_key, NULL, NULL, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
 }
 
 /* ================================================================== */
@@ -1741,19 +1671,19 @@ static char *key_fragment(void)
     return f;
 }
 
-static void assert_gcp_clean(const acme_error *err, const logsink *log, mockgcp *mg)
+static void assert_gcp_clean(const acme_error *err, const dnsmock_log *log, mockgcp *mg)
 {
     char *frag = key_fragment();
 
-    assert_no_secret(err, log, frag);
-    assert_no_secret(err, log, "ya29.mock-token");
-    assert_no_secret(err, log, "BEGIN PRIVATE KEY");
+    dnsmock_assert_no_secret(err, log, frag);
+    dnsmock_assert_no_secret(err, log, "ya29.mock-token");
+    dnsmock_assert_no_secret(err, log, "BEGIN PRIVATE KEY");
     if (mg && mg->token)
-        assert_no_secret(err, log, mg->token);
+        dnsmock_assert_no_secret(err, log, mg->token);
     g_free(frag);
 }
 
-static acme_dns_provider *gcp_provider(mockgcp *mg, logsink *log, const char *extra)
+static acme_dns_provider *gcp_provider(mockgcp *mg, dnsmock_log *log, const char *extra)
 {
     acme_dns_provider_options o = ACME_DNS_PROVIDER_OPTIONS_INIT;
     acme_dns_provider *p = NULL;
@@ -1767,11 +1697,11 @@ static acme_dns_provider *gcp_provider(mockgcp *mg, logsink *log, const char *ex
     o.settings = settings;
     o.ignore_environment = true;
     if (log) {
-        o.log = log_cb;
+        o.log = dnsmock_log_cb;
         o.log_userdata = log;
         o.log_level = ACME_LOG_DEBUG;
     }
-    expect(acme_dns_provider_new(&p, "google", &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_new(&p, "google", &o, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_name(p), ==, "gcloud");
     g_free(url);
     g_free(s_url);
@@ -1792,14 +1722,14 @@ static size_t count_path(mockhttp *m, const char *path)
 static void test_gcp_zones(void)
 {
     mockgcp *mg = mockgcp_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = gcp_provider(mg, log, NULL);
     acme_dns_zone_list l = ACME_DNS_ZONE_LIST_INIT;
     acme_error *err = NULL;
     char *zone = NULL;
 
     /* Through the vtable: a token first, then four pages; the private zone left out. */
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
     g_assert_cmpuint(l.n, ==, 3);
     g_assert_cmpstr(l.v[0].id, ==, "example-com");
     g_assert_cmpstr(l.v[0].name, ==, "example.com");
@@ -1817,7 +1747,7 @@ static void test_gcp_zones(void)
     g_assert_cmpuint(mg->tokens, ==, 1);
 
     /* Auto-detection through the core: the longest zone. */
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
            &err, ACME_OK);
     g_assert_cmpstr(zone, ==, "sub.example.com");
     acme_free(zone);
@@ -1825,7 +1755,7 @@ static void test_gcp_zones(void)
     acme_dns_provider_free(p);
 
     p = gcp_provider(mg, log, "allow_private_zone=true");
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
     g_assert_cmpuint(l.n, ==, 4);
     g_assert_true(l.v[1].is_private);
     acme_dns_zone_list_clear(&l);
@@ -1833,26 +1763,26 @@ static void test_gcp_zones(void)
 
     /* zone_id (GCE_ZONE_ID): one managedZones.get, no listing. */
     p = gcp_provider(mg, log, "zone_id=sub-example-com");
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
     g_assert_cmpuint(l.n, ==, 1);
     g_assert_cmpstr(l.v[0].name, ==, "sub.example.com");
     g_assert_cmpstr(last_request(mg->m)->path, ==, GCP_API "/managedZones/sub-example-com");
     acme_dns_zone_list_clear(&l);
     acme_dns_provider_free(p);
     p = gcp_provider(mg, log, "zone_id=nope");
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_NOTFOUND);
-    clear(&err);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_NOTFOUND);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     assert_gcp_clean(NULL, log, mg);
-    logsink_free(log);
+    dnsmock_log_free(log);
     mockgcp_free(mg);
 }
 
 static void test_gcp_txt(void)
 {
     mockgcp *mg = mockgcp_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = gcp_provider(mg, log, NULL);
     acme_dns_zone zone = { .id = "example-com", .name = "example.com" };
     acme_dns_txt txt = { .fqdn = "_acme-challenge.example.com", .value = V1, .ttl = 120,
@@ -1863,7 +1793,7 @@ static void test_gcp_txt(void)
     size_t n;
 
     mg->pending_polls = 2;
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
     g_assert_cmpstr(handle, ==, "example-com/1");
     g_assert_cmpuint(mockhttp_request_count(mg->m), ==, 3); /* token, rrsets, changes */
     req = mockhttp_request_get(mg->m, 1);
@@ -1879,7 +1809,7 @@ static void test_gcp_txt(void)
                     "\"ttl\":120,\"rrdatas\":[\"\\\"" V1 "\\\"\"]}]}");
     /* Pending, pending, done. */
     n = mockhttp_request_count(mg->m);
-    expect(p->ops->wait_applied(p->self, handle, 60000, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->wait_applied(p->self, handle, 60000, &err), &err, ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(mg->m), ==, n + 3);
     g_assert_cmpstr(last_request(mg->m)->path, ==, GCP_API "/managedZones/example-com/changes/1");
     free(handle);
@@ -1889,7 +1819,7 @@ static void test_gcp_txt(void)
     mg->pending_polls = 0;
     txt.value = V2;
     txt.ttl = 300;
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
     g_assert_null(handle); /* "done" at once: nothing to wait for */
     g_assert_cmpstr(last_request(mg->m)->body, ==,
                     "{\"deletions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
@@ -1898,12 +1828,12 @@ static void test_gcp_txt(void)
                     "\"ttl\":300,\"rrdatas\":[\"\\\"" V1 "\\\"\",\"\\\"" V2 "\\\"\"]}]}");
     /* Idempotent. */
     n = mockhttp_request_count(mg->m);
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(mg->m), ==, n + 1);
 
     /* Remove the first: delete the set, add back the other at the set's TTL. */
     txt.value = V1;
-    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
     g_assert_cmpstr(last_request(mg->m)->body, ==,
                     "{\"deletions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
                     "\"ttl\":300,\"rrdatas\":[\"\\\"" V1 "\\\"\",\"\\\"" V2 "\\\"\"]}],"
@@ -1911,55 +1841,55 @@ static void test_gcp_txt(void)
                     "\"ttl\":300,\"rrdatas\":[\"\\\"" V2 "\\\"\"]}]}");
     /* Remove the last: deletions only. */
     txt.value = V2;
-    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
     g_assert_cmpstr(last_request(mg->m)->body, ==,
                     "{\"deletions\":[{\"name\":\"_acme-challenge.example.com.\",\"type\":\"TXT\","
                     "\"ttl\":300,\"rrdatas\":[\"\\\"" V2 "\\\"\"]}]}");
     g_assert_cmpuint(g_hash_table_size(mg->sets), ==, 0);
     /* Absent: success, one read, no change. */
     n = mockhttp_request_count(mg->m);
-    expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->delete_txt(p->self, &txt, NULL, &err), &err, ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(mg->m), ==, n + 1);
     g_assert_cmpuint(mg->tokens, ==, 1);
 
     /* Never done: ACME_E_TIMEOUT. */
     mg->pending_polls = G_MAXUINT;
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
-    expect(p->ops->wait_applied(p->self, handle, 0, &err), &err, ACME_E_TIMEOUT);
-    clear(&err);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->wait_applied(p->self, handle, 0, &err), &err, ACME_E_TIMEOUT);
+    dnsmock_clear(&err);
     free(handle);
     acme_dns_provider_free(p);
 
     assert_gcp_clean(NULL, log, mg);
-    logsink_free(log);
+    dnsmock_log_free(log);
     mockgcp_free(mg);
 }
 
 static void test_gcp_token(void)
 {
     mockgcp *mg = mockgcp_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = gcp_provider(mg, log, NULL);
     acme_dns_zone_list l = ACME_DNS_ZONE_LIST_INIT;
     acme_error *err = NULL;
 
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
     acme_dns_zone_list_clear(&l);
     g_assert_cmpuint(mg->tokens, ==, 1);
     /* A revoked token (401): one new token, the call succeeds. */
     mg->revoke = true;
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_OK);
     acme_dns_zone_list_clear(&l);
     g_assert_cmpuint(mg->tokens, ==, 2);
     g_assert_cmpuint(count_path(mg->m, "/token"), ==, 2);
 
     /* 401 even with a new token: AUTH after exactly one refresh. */
     mg->deny = true;
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_AUTH);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_AUTH);
     g_assert_cmpint(acme_error_http_status(err), ==, 401);
     g_assert_cmpstr(acme_error_detail(err), ==, "Request had invalid authentication credentials.");
     assert_gcp_clean(err, log, mg);
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_zone_list_clear(&l);
     g_assert_cmpuint(mg->tokens, ==, 3);
     mg->deny = false;
@@ -1967,7 +1897,7 @@ static void test_gcp_token(void)
     /* The token endpoint refuses the grant: AUTH, and no key, JWT or token in sight. */
     mg->revoke = true;
     mg->token_fail = true;
-    expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_AUTH);
+    dnsmock_expect(p->ops->list_zones(p->self, &l, &err), &err, ACME_E_AUTH);
     g_assert_nonnull(strstr(acme_error_message(err), "invalid_grant"));
     g_assert_false(acme_error_retryable(err));
     assert_gcp_clean(err, log, mg);
@@ -1976,13 +1906,13 @@ static void test_gcp_token(void)
         const mockhttp_request *t = last_request(mg->m);
 
         g_assert_cmpstr(t->path, ==, "/token");
-        assert_no_secret(err, log, strstr(t->body, "assertion=") + strlen("assertion="));
+        dnsmock_assert_no_secret(err, log, strstr(t->body, "assertion=") + strlen("assertion="));
     }
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_zone_list_clear(&l);
     acme_dns_provider_free(p);
     assert_gcp_clean(NULL, log, mg);
-    logsink_free(log);
+    dnsmock_log_free(log);
     mockgcp_free(mg);
 }
 
@@ -2012,7 +1942,7 @@ static void test_gcp_fault(gconstpointer data)
 {
     const fault_case *c = data;
     mockgcp *mg = mockgcp_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = gcp_provider(mg, log, NULL);
     acme_dns_zone zone = { .id = "example-com", .name = "example.com" };
     acme_dns_txt txt = { .fqdn = "_acme-challenge.example.com", .value = V1, .ttl = 120,
@@ -2023,7 +1953,7 @@ static void test_gcp_fault(gconstpointer data)
     mg->fault_status = c->status;
     mg->fault_headers = c->headers;
     mg->fault_body = c->body;
-    expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, c->code);
+    dnsmock_expect(p->ops->create_txt(p->self, &txt, &handle, &err), &err, c->code);
     g_assert_null(handle);
     if (c->status != 200)
         g_assert_cmpint(acme_error_http_status(err), ==, c->status);
@@ -2033,10 +1963,10 @@ static void test_gcp_fault(gconstpointer data)
     g_assert_cmpint(acme_error_retryable(err), ==,
                     c->code == ACME_E_RATELIMITED || c->code == ACME_E_NETWORK);
     assert_gcp_clean(err, log, mg);
-    clear(&err);
+    dnsmock_clear(&err);
     g_assert_cmpuint(g_hash_table_size(mg->sets), ==, 0);
     acme_dns_provider_free(p);
-    logsink_free(log);
+    dnsmock_log_free(log);
     mockgcp_free(mg);
 }
 
@@ -2064,39 +1994,39 @@ static void test_gcp_settings(void)
     g_assert_true(g_file_set_contents(path, account, -1, NULL));
     /* GCE_SERVICE_ACCOUNT_FILE (the core's <VAR>_FILE rule); project from the key. */
     o.environ = env_file;
-    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_setting(p, "ttl"), ==, "33");
     g_assert_null(acme_dns_provider_setting(p, "service_account"));
     acme_dns_provider_free(p);
     /* GOOGLE_APPLICATION_CREDENTIALS; GCE_PROJECT wins over the key's. */
     o.environ = env_adc;
-    expect(acme_dns_provider_new(&p, "googlecloud", &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_new(&p, "googlecloud", &o, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_setting(p, "project"), ==, "explicit");
     acme_dns_provider_free(p);
 
     /* Errors: clear, at creation, without the key. */
     o.environ = env_none;
-    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+    dnsmock_expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
     g_assert_nonnull(strstr(acme_error_message(err), "service_account"));
-    clear(&err);
+    dnsmock_clear(&err);
     o.settings = bad_json;
-    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+    dnsmock_expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
     g_assert_nonnull(strstr(acme_error_message(err), "private_key"));
     g_assert_null(strstr(acme_error_message(err), "AAAA"));
-    clear(&err);
+    dnsmock_clear(&err);
     o.settings = not_json;
-    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+    dnsmock_expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
     g_assert_null(strstr(acme_error_message(err), "not json"));
-    clear(&err);
+    dnsmock_clear(&err);
     o.settings = user_cred;
-    expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
-    clear(&err);
+    dnsmock_expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+    dnsmock_clear(&err);
     o.settings = NULL;
     {
         char *missing = g_strdup_printf("gcloud:service_account_file=%s/missing", dir);
 
-        expect(acme_dns_provider_new(&p, missing, &o, &err), &err, ACME_E_IO);
-        clear(&err);
+        dnsmock_expect(acme_dns_provider_new(&p, missing, &o, &err), &err, ACME_E_IO);
+        dnsmock_clear(&err);
         g_free(missing);
     }
     {
@@ -2104,9 +2034,9 @@ static void test_gcp_settings(void)
         const char *arr[] = { s_acc, "base_url=ftp://x", NULL };
 
         o.settings = arr;
-        expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
-        assert_no_secret(err, NULL, frag);
-        clear(&err);
+        dnsmock_expect(acme_dns_provider_new(&p, "gcloud", &o, &err), &err, ACME_E_INVALID);
+        dnsmock_assert_no_secret(err, NULL, frag);
+        dnsmock_clear(&err);
         g_free(s_acc);
     }
 
@@ -2124,7 +2054,7 @@ static void test_gcp_settings(void)
 static void test_gcp_responder(void)
 {
     mockgcp *mg = mockgcp_new();
-    logsink *log = logsink_new();
+    dnsmock_log *log = dnsmock_log_new();
     acme_dns_provider *p = gcp_provider(mg, log, NULL);
     acme_dns01_options o = ACME_DNS01_OPTIONS_INIT;
     acme_responder *r = NULL;
@@ -2136,13 +2066,13 @@ static void test_gcp_responder(void)
     o.no_cname = true;
     o.settle_delay_ms = ACME_DNS01_NONE;
     mg->pending_polls = 1;
-    expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_responder_name(r), ==, "dns-01 gcloud");
-    expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
-    expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
 
-    expect(r->ops->start(r->self, "example.com", NULL, KA1, &err), &err, ACME_OK);
-    expect(r->ops->start(r->self, "*.example.com", NULL, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "example.com", NULL, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "*.example.com", NULL, KA2, &err), &err, ACME_OK);
     set = g_hash_table_lookup(mg->sets, "example-com");
     g_assert_nonnull(set);
     want = g_strdup_printf("[ \"\\\"%s\\\"\", \"\\\"%s\\\"\" ]", v1, v2);
@@ -2163,7 +2093,7 @@ static void test_gcp_responder(void)
     acme_free(v1);
     acme_free(v2);
     assert_gcp_clean(NULL, log, mg);
-    logsink_free(log);
+    dnsmock_log_free(log);
     mockgcp_free(mg);
 }
 

@@ -5,7 +5,8 @@ if HAVE_MHD
 check_PROGRAMS += tests/unit/dnsp2
 TESTS += tests/unit/dnsp2
 tests_unit_dnsp2_SOURCES = tests/unit/dnsp2.c \
-	tests/support/mockhttp.c tests/support/mockhttp.h
+	tests/support/mockhttp.c tests/support/mockhttp.h \
+	tests/support/dnsmock.c tests/support/dnsmock.h
 tests_unit_dnsp2_CPPFLAGS = $(TESTS_CPPFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_dnsp2_LDADD = $(TESTS_LDADD) $(MHD_LIBS)
 endif

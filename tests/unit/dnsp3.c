@@ -33,6 +33,7 @@
 #include "client/client-internal.h"
 #include "crypto/ovhsig.h"
 #include "dns/dns.h"
+#include "support/dnsmock.h"
 #include "support/mockhttp.h"
 #include "util/error.h"
 
@@ -44,88 +45,25 @@
 #define V2 "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB2"
 #define V3 "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC3"
 
-static void expect(int rc, acme_error **err, int code)
-{
-    if (rc != code)
-        g_printerr("got %s: %s\n", acme_status_name(rc) ? acme_status_name(rc) : "?",
-                   *err ? acme_error_message(*err) : "-");
-    g_assert_cmpstr(acme_status_name(rc), ==, acme_status_name(code));
-    if (code == ACME_OK) {
-        g_assert_null(*err);
-    } else {
-        g_assert_nonnull(*err);
-        g_assert_cmpint(acme_error_code_get(*err), ==, code);
-    }
-}
-
-static void clear(acme_error **err)
-{
-    acme_error_free(*err);
-    *err = NULL;
-}
-
-/* ---- every log line, to look for secrets ---- */
-
-typedef struct logcap {
-    GMutex lock;
-    GString *text;
-} logcap;
-
-static void log_cb(void *userdata, acme_log_level level, const char *msg,
-                   const acme_log_field *fields, size_t nfields)
-{
-    logcap *l = userdata;
-
-    (void)level;
-    g_mutex_lock(&l->lock);
-    g_string_append_printf(l->text, "%s", msg);
-    for (size_t i = 0; i < nfields; i++)
-        g_string_append_printf(l->text, " %s=%s", fields[i].key ? fields[i].key : "",
-                               fields[i].value ? fields[i].value : "");
-    g_string_append_c(l->text, '\n');
-    g_mutex_unlock(&l->lock);
-}
-
-static logcap *logcap_new(void)
-{
-    logcap *l = g_new0(logcap, 1);
-
-    g_mutex_init(&l->lock);
-    l->text = g_string_new(NULL);
-    return l;
-}
-
-static void logcap_free(logcap *l)
-{
-    g_string_free(l->text, TRUE);
-    g_mutex_clear(&l->lock);
-    g_free(l);
-}
+/* ---- secrets (the log lines are kept by dnsmock_log) ---- */
 
 /* The error's message and detail, and the log, hold none of @p secrets. */
-static void assert_no_secret(const acme_error *err, const logcap *l, const char *const *secrets)
+static void assert_no_secret(const acme_error *err, const dnsmock_log *l, const char *const *secrets)
 {
-    for (const char *const *s = secrets; *s; s++) {
-        if (err) {
-            g_assert_null(strstr(acme_error_message(err), *s));
-            if (acme_error_detail(err))
-                g_assert_null(strstr(acme_error_detail(err), *s));
-        }
-        if (l)
-            g_assert_null(strstr(l->text->str, *s));
-    }
+    for (const char *const *s = secrets; *s; s++)
+        dnsmock_assert_no_secret(err, l, *s);
 }
 
 /* A provider instance from @p spec and "k=v" @p settings, no environment, logging to @p l. */
 static int prov_new(acme_dns_provider **p, const char *spec, const char *const *settings,
-                    logcap *l, acme_error **err)
+                    dnsmock_log *l, acme_error **err)
 {
     acme_dns_provider_options o = ACME_DNS_PROVIDER_OPTIONS_INIT;
 
     o.settings = settings;
     o.ignore_environment = true;
     if (l) {
-        o.log = log_cb;
+        o.log = dnsmock_log_cb;
         o.log_userdata = l;
         o.log_level = ACME_LOG_DEBUG;
     }
@@ -222,7 +160,7 @@ static void test_ovh_vectors(void)
     char *sig = NULL;
 
     for (size_t i = 0; i < G_N_ELEMENTS(v); i++) {
-        expect(acme__ovh_signature(&sig, "9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk",
+        dnsmock_expect(acme__ovh_signature(&sig, "9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk",
                                    "5mBuy6SUQcRw2ZUxg0cG68BoDKpED4KY", v[i].method,
                                    "https://eu.api.ovh.com/1.0/auth", v[i].body,
                                    strlen(v[i].body), 1457018875, &err),
@@ -231,16 +169,16 @@ static void test_ovh_vectors(void)
         free(sig);
     }
     /* No body is the empty body. */
-    expect(acme__ovh_signature(&sig, "9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk",
+    dnsmock_expect(acme__ovh_signature(&sig, "9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk",
                                "5mBuy6SUQcRw2ZUxg0cG68BoDKpED4KY", "GET",
                                "https://eu.api.ovh.com/1.0/auth", NULL, 0, 1457018875, &err),
            &err, ACME_OK);
     g_assert_cmpstr(sig, ==, v[0].sig);
     free(sig);
-    expect(acme__ovh_signature(&sig, NULL, "ck", "GET", "u", NULL, 0, 1, &err), &err,
+    dnsmock_expect(acme__ovh_signature(&sig, NULL, "ck", "GET", "u", NULL, 0, 1, &err), &err,
            ACME_E_INVALID);
     g_assert_null(sig);
-    clear(&err);
+    dnsmock_clear(&err);
 }
 
 /* ================================================================== */
@@ -428,7 +366,7 @@ static char *mgandi_values(mgandi *g, const char *key)
     return s;
 }
 
-static acme_dns_provider *mgandi_provider(mgandi *g, const char *cred_setting, logcap *l)
+static acme_dns_provider *mgandi_provider(mgandi *g, const char *cred_setting, dnsmock_log *l)
 {
     acme_dns_provider *p = NULL;
     acme_error *err = NULL;
@@ -436,7 +374,7 @@ static acme_dns_provider *mgandi_provider(mgandi *g, const char *cred_setting, l
     char *s_url = g_strdup_printf("base_url=%s", url);
     const char *settings[] = { s_url, cred_setting, "page_size=1", NULL };
 
-    expect(prov_new(&p, "gandi_live", settings, l, &err), &err, ACME_OK);
+    dnsmock_expect(prov_new(&p, "gandi_live", settings, l, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_name(p), ==, "gandiv5");
     g_free(url);
     g_free(s_url);
@@ -452,7 +390,7 @@ static void test_gandi(void)
 {
     static const char *const secrets[] = { SECRET, NULL };
     mgandi *g = mgandi_new("Bearer " SECRET);
-    logcap *l = logcap_new();
+    dnsmock_log *l = dnsmock_log_new();
     acme_dns_provider *p = mgandi_provider(g, "personal_access_token=" SECRET, l);
     acme_error *err = NULL;
     const mockhttp_request *req;
@@ -461,7 +399,7 @@ static void test_gandi(void)
     vt v;
 
     /* Zones, one per page: three pages and a last empty one is not needed (Total-Count). */
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
            &err, ACME_OK);
     g_assert_cmpstr(zone, ==, "sub.example.com");
     acme_free(zone);
@@ -477,13 +415,13 @@ static void test_gandi(void)
         g_free(want);
     }
     /* Longest zone; label boundary. */
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.badsub.example.com", &err),
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.badsub.example.com", &err),
            &err, ACME_OK);
     g_assert_cmpstr(zone, ==, "example.com");
     acme_free(zone);
 
     /* Two values at one name (wildcard + apex): GET, PUT with all values. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
            ACME_OK);
     req = last_req(g->m);
     g_assert_cmpstr(req->method, ==, "PUT");
@@ -493,7 +431,7 @@ static void test_gandi(void)
     g_assert_cmpstr(req->method, ==, "GET");
     g_assert_cmpstr(req->path, ==, "/domains/example.com/records/_acme-challenge/TXT");
     /* A TTL under LiveDNS's minimum is raised to 300 by the core. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V2, 60, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V2, 60, &err), &err,
            ACME_OK);
     g_assert_cmpstr(last_req(g->m)->body, ==,
                     "{\"rrset_ttl\":300,\"rrset_values\":[\"" V1 "\",\"" V2 "\"]}");
@@ -502,19 +440,19 @@ static void test_gandi(void)
     g_free(s);
     /* Idempotent: nothing written for a value already there. */
     n = mockhttp_request_count(g->m);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V2, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V2, 0, &err), &err,
            ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(g->m), ==, n + 1);
     g_assert_cmpstr(last_req(g->m)->method, ==, "GET");
     /* A deeper name: the relative name in the path. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.sub.example.com", V3, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.sub.example.com", V3, 0, &err), &err,
            ACME_OK);
     g_assert_cmpstr(last_req(g->m)->path, ==,
                     "/domains/sub.example.com/records/_acme-challenge.www/TXT");
 
     /* Remove one: PUT the other (values come back quoted now: compared unquoted). */
     g->quote_out = true;
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V1, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V1, &err), &err,
            ACME_OK);
     req = last_req(g->m);
     g_assert_cmpstr(req->method, ==, "PUT");
@@ -523,7 +461,7 @@ static void test_gandi(void)
     g_assert_cmpstr(s, ==, V2);
     g_free(s);
     /* Remove the last: DELETE.  Again: absent, success, only a GET. */
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V2, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V2, &err), &err,
            ACME_OK);
     g_assert_cmpstr(last_req(g->m)->method, ==, "DELETE");
     g_assert_cmpstr(last_req(g->m)->path, ==, "/domains/example.com/records/_acme-challenge/TXT");
@@ -531,75 +469,75 @@ static void test_gandi(void)
     g_assert_cmpstr(s, ==, "(none)");
     g_free(s);
     n = mockhttp_request_count(g->m);
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V2, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V2, &err), &err,
            ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(g->m), ==, n + 1);
     g_assert_cmpstr(last_req(g->m)->method, ==, "GET");
     g->quote_out = false;
 
     /* Outside every zone. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.net", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.net", V1, 0, &err), &err,
            ACME_E_ZONENOTFOUND);
-    clear(&err);
+    dnsmock_clear(&err);
 
     /* Through the vtable: errors without the core's retries. */
     vt_txt(&v, "example.com", "example.com", "_acme-challenge.example.com", "_acme-challenge", V1,
            300);
     g->fail = (failure){ 1, 429, "Retry-After: 7", "{\"code\":429,\"message\":\"Too Many "
                                                     "Requests\"}", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_RATELIMITED);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_RATELIMITED);
     g_assert_cmpint(acme_error_retry_after(err), ==, 7);
     g_assert_cmpint(acme_error_http_status(err), ==, 429);
-    clear(&err);
+    dnsmock_clear(&err);
     g->fail = (failure){ 1, 503, NULL, "<html>Service Unavailable</html>", "text/html" };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_NETWORK);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_NETWORK);
     g_assert_cmpint(acme_error_http_status(err), ==, 503);
-    clear(&err);
+    dnsmock_clear(&err);
     g->fail = (failure){ 1, 200, NULL, "{\"rrset_values\": [", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_PROTOCOL);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_PROTOCOL);
+    dnsmock_clear(&err);
     g->fail = (failure){ 1, 200, NULL, "{\"rrset_name\": \"x\"}", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_PROTOCOL);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_PROTOCOL);
+    dnsmock_clear(&err);
     g->fail = (failure){ 1, 200, NULL, "{\"not\": \"a list\"}", NULL };
     {
         acme_dns_zone_list zl = ACME_DNS_ZONE_LIST_INIT;
 
-        expect(p->ops->list_zones(p->self, &zl, &err), &err, ACME_E_PROTOCOL);
-        clear(&err);
+        dnsmock_expect(p->ops->list_zones(p->self, &zl, &err), &err, ACME_E_PROTOCOL);
+        dnsmock_clear(&err);
         acme_dns_zone_list_clear(&zl);
     }
     /* The API's own TTL check (the vtable gets what it is given). */
     vt_txt(&v, "example.com", "example.com", "_acme-challenge.example.com", "_acme-challenge", V1,
            60);
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
     g_assert_cmpint(acme_error_http_status(err), ==, 400);
-    clear(&err);
+    dnsmock_clear(&err);
     /* An unknown zone. */
     vt_txt(&v, "nope.test", "nope.test", "_acme-challenge.nope.test", "_acme-challenge", V1, 300);
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_ZONENOTFOUND);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_ZONENOTFOUND);
+    dnsmock_clear(&err);
     /* Rate limits through the core: a long Retry-After goes up at once. */
     g->fail = (failure){ 1, 429, "Retry-After: 3600", "{\"message\":\"slow down\"}", NULL };
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
            ACME_E_RATELIMITED);
     g_assert_cmpint(acme_error_retry_after(err), ==, 3600);
-    clear(&err);
+    dnsmock_clear(&err);
     assert_no_secret(NULL, l, secrets);
     acme_dns_provider_free(p);
 
     /* Wrong token: AUTH, and the token is in no message and no log line. */
     p = mgandi_provider(g, "personal_access_token=wrong-" SECRET, l);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
            ACME_E_AUTH);
     assert_no_secret(err, l, secrets);
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* The deprecated API key: "Apikey". */
     g->auth = "Apikey " SECRET;
     p = mgandi_provider(g, "api_key=" SECRET, l);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.org", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.org", V1, 0, &err), &err,
            ACME_OK);
     g_assert_cmpstr(mockhttp_request_header(last_req(g->m), "Authorization"), ==,
                     "Apikey " SECRET);
@@ -612,7 +550,7 @@ static void test_gandi(void)
     g->ignore_paging = true;
     p = mgandi_provider(g, "api_key=" SECRET, l);
     n = mockhttp_request_count(g->m);
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.sub.example.com", &err), &err,
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.sub.example.com", &err), &err,
            ACME_OK);
     g_assert_cmpstr(zone, ==, "sub.example.com");
     acme_free(zone);
@@ -625,16 +563,16 @@ static void test_gandi(void)
         const char *bad[] = { "api_key=x", "base_url=ftp://h/", NULL };
         const char *page[] = { "api_key=x", "page_size=0", NULL };
 
-        expect(prov_new(&p, "gandiv5", none, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_expect(prov_new(&p, "gandiv5", none, NULL, &err), &err, ACME_E_INVALID);
         g_assert_nonnull(strstr(acme_error_message(err), "GANDIV5_PERSONAL_ACCESS_TOKEN"));
-        clear(&err);
-        expect(prov_new(&p, "gandi", bad, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
-        expect(prov_new(&p, "gandi", page, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "gandi", bad, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "gandi", page, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
     }
     assert_no_secret(NULL, l, secrets);
-    logcap_free(l);
+    dnsmock_log_free(l);
     mgandi_free(g);
 }
 
@@ -651,9 +589,9 @@ static void test_gandi_env(void)
     acme_error *err = NULL;
 
     o.environ = env;
-    expect(acme_dns_provider_new(&p, "gandiv5", &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_new(&p, "gandiv5", &o, &err), &err, ACME_OK);
     g_assert_null(acme_dns_provider_setting(p, "personal_access_token"));
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
            ACME_OK);
     g_assert_cmpstr(last_req(g->m)->body, ==, "{\"rrset_ttl\":900,\"rrset_values\":[\"" V1 "\"]}");
     acme_dns_provider_free(p);
@@ -674,11 +612,11 @@ static void test_gandi_responder(void)
     o.no_propagation_check = true;
     o.no_cname = true;
     o.settle_delay_ms = ACME_DNS01_NONE;
-    expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
-    expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
-    expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
-    expect(r->ops->start(r->self, "example.com", NULL, KA1, &err), &err, ACME_OK);
-    expect(r->ops->start(r->self, "*.example.com", NULL, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(acme_responder_dns01_new(&r, p, &o, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "example.com", NULL, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "*.example.com", NULL, KA2, &err), &err, ACME_OK);
     s = mgandi_values(g, "example.com/_acme-challenge");
     want = g_strdup_printf("%s,%s", v1, v2);
     g_assert_cmpstr(s, ==, want);
@@ -987,7 +925,7 @@ static char *movh_published(movh *o)
     return s;
 }
 
-static acme_dns_provider *movh_provider(movh *o, const char *const *creds, logcap *l)
+static acme_dns_provider *movh_provider(movh *o, const char *const *creds, dnsmock_log *l)
 {
     acme_dns_provider *p = NULL;
     acme_error *err = NULL;
@@ -999,7 +937,7 @@ static acme_dns_provider *movh_provider(movh *o, const char *const *creds, logca
     for (; *creds && n < 7; creds++)
         settings[n++] = *creds;
     settings[n] = NULL;
-    expect(prov_new(&p, "ovh", settings, l, &err), &err, ACME_OK);
+    dnsmock_expect(prov_new(&p, "ovh", settings, l, &err), &err, ACME_OK);
     g_free(url);
     g_free(s_url);
     return p;
@@ -1024,7 +962,7 @@ static void test_ovh(void)
                                          NULL };
     static const char *const secrets[] = { OVH_AS, OVH_CK, NULL };
     movh *o = movh_new();
-    logcap *l = logcap_new();
+    dnsmock_log *l = dnsmock_log_new();
     acme_dns_provider *p = movh_provider(o, creds, l);
     acme_error *err = NULL;
     const mockhttp_request *req;
@@ -1033,7 +971,7 @@ static void test_ovh(void)
     vt v;
 
     /* Zone list (one array, no pages), longest match. */
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
            &err, ACME_OK);
     g_assert_cmpstr(zone, ==, "sub.example.com");
     acme_free(zone);
@@ -1046,7 +984,7 @@ static void test_ovh(void)
 
     /* Wildcard + apex: two records, each published by a refresh. */
     n = mockhttp_request_count(o->m);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
            ACME_OK);
     req = mockhttp_request_get(o->m, n);
     g_assert_cmpstr(req->method, ==, "GET");
@@ -1062,7 +1000,7 @@ static void test_ovh(void)
     g_assert_cmpstr(req->method, ==, "POST");
     g_assert_cmpstr(req->path, ==, "/1.0/domain/zone/example.com/refresh");
     g_assert_cmpstr(req->body, ==, "");
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V2, 300, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V2, 300, &err), &err,
            ACME_OK);
     g_assert_cmpuint(o->refreshes, ==, 2);
     s = movh_published(o);
@@ -1070,14 +1008,14 @@ static void test_ovh(void)
     g_free(s);
     /* Idempotent: the value is found, nothing created. */
     n = mockhttp_request_count(o->m);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V2, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V2, 0, &err), &err,
            ACME_OK);
     g_assert_cmpuint(count_method(o->m, n, "POST", NULL), ==, 0);
     g_assert_cmpuint(o->records->len, ==, 2);
 
     /* Remove one by its id (the handle), then refresh: the other stays. */
     n = mockhttp_request_count(o->m);
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V1, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V1, &err), &err,
            ACME_OK);
     req = mockhttp_request_get(o->m, n);
     g_assert_cmpstr(req->method, ==, "DELETE");
@@ -1087,7 +1025,7 @@ static void test_ovh(void)
     g_assert_cmpstr(s, ==, "example.com _acme-challenge " V2);
     g_free(s);
     /* Absent: success. */
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V1, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V1, &err), &err,
            ACME_OK);
     /* The clock offset is asked once per instance. */
     g_assert_cmpuint(o->time_calls, ==, 1);
@@ -1097,7 +1035,7 @@ static void test_ovh(void)
     o->string_ids = true;
     p = movh_provider(o, creds, l);
     n = mockhttp_request_count(o->m);
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V2, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V2, &err), &err,
            ACME_OK);
     g_assert_cmpuint(count_method(o->m, n, "DELETE", "/1.0/domain/zone/example.com/record/1001"),
                      ==, 1);
@@ -1106,7 +1044,7 @@ static void test_ovh(void)
     g_assert_cmpstr(s, ==, "");
     g_free(s);
     n = mockhttp_request_count(o->m);
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V2, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V2, &err), &err,
            ACME_OK);
     g_assert_cmpuint(count_method(o->m, n, "DELETE", NULL), ==, 0);
     o->string_ids = false;
@@ -1115,35 +1053,35 @@ static void test_ovh(void)
     vt_txt(&v, "example.com", "example.com", "_acme-challenge.example.com", "_acme-challenge", V3,
            120);
     o->fail = (failure){ 1, 429, "Retry-After: 12", "{\"message\":\"Too many requests\"}", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_RATELIMITED);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_RATELIMITED);
     g_assert_cmpint(acme_error_retry_after(err), ==, 12);
-    clear(&err);
+    dnsmock_clear(&err);
     o->fail = (failure){ 1, 500, NULL, "<html><body>Internal error</body></html>", "text/html" };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_NETWORK);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_NETWORK);
+    dnsmock_clear(&err);
     o->fail = (failure){ 1, 200, NULL, "[1000, ", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_PROTOCOL);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_PROTOCOL);
+    dnsmock_clear(&err);
     o->fail = (failure){ 1, 403, NULL,
                          "{\"class\":\"Client::Forbidden\",\"message\":\"This call has not been "
                          "granted\"}",
                          NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_AUTH);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_AUTH);
     g_assert_cmpstr(acme_error_detail(err), ==, "This call has not been granted");
-    clear(&err);
+    dnsmock_clear(&err);
     o->fail = (failure){ 1, 400, NULL,
                          "{\"errorCode\":\"NOT_GRANTED_CALL\",\"httpCode\":\"400\",\"message\":"
                          "\"This call has not been granted\"}",
                          NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_AUTH);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_AUTH);
+    dnsmock_clear(&err);
     o->fail = (failure){ 1, 400, NULL, "{\"message\":\"Invalid TTL\"}", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
+    dnsmock_clear(&err);
     /* A zone the account does not have. */
     vt_txt(&v, "nope.test", "nope.test", "_acme-challenge.nope.test", "_acme-challenge", V3, 120);
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_NOTFOUND);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_NOTFOUND);
+    dnsmock_clear(&err);
     assert_no_secret(NULL, l, secrets);
     acme_dns_provider_free(p);
 
@@ -1155,15 +1093,15 @@ static void test_ovh(void)
         static const char *const wrong_secrets[] = { "wrong-" OVH_AS, OVH_CK, NULL };
 
         p = movh_provider(o, wrong, l);
-        expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+        dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
                ACME_E_AUTH);
         g_assert_cmpint(acme_error_http_status(err), ==, 400);
         assert_no_secret(err, l, wrong_secrets);
-        clear(&err);
+        dnsmock_clear(&err);
         acme_dns_provider_free(p);
     }
     assert_no_secret(NULL, l, secrets);
-    logcap_free(l);
+    dnsmock_log_free(l);
     movh_free(o);
 }
 
@@ -1171,7 +1109,7 @@ static void test_ovh_oauth2(void)
 {
     static const char *const secrets[] = { OVH_CSEC, OVH_TOKEN, NULL };
     movh *o = movh_new();
-    logcap *l = logcap_new();
+    dnsmock_log *l = dnsmock_log_new();
     char *turl = mockhttp_url(o->m, "/oauth2/token");
     char *s_turl = g_strdup_printf("token_url=%s", turl);
     const char *creds[] = { "client_id=" OVH_CID, "client_secret=" OVH_CSEC, s_turl, NULL };
@@ -1181,9 +1119,9 @@ static void test_ovh_oauth2(void)
 
     o->bearer = true;
     p = movh_provider(o, creds, l);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V1, 0, &err), &err,
            ACME_OK);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V2, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V2, 0, &err), &err,
            ACME_OK);
     /* One token for every call; no clock request in this mode. */
     g_assert_cmpuint(o->token_calls, ==, 1);
@@ -1194,7 +1132,7 @@ static void test_ovh_oauth2(void)
     g_assert_cmpstr(s, ==,
                     "example.com _acme-challenge.www " V1 ",example.com _acme-challenge.www " V2);
     g_free(s);
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.www.example.com", V1, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.www.example.com", V1, &err), &err,
            ACME_OK);
     s = movh_published(o);
     g_assert_cmpstr(s, ==, "example.com _acme-challenge.www " V2);
@@ -1206,7 +1144,7 @@ static void test_ovh_oauth2(void)
         const char *at[] = { "access_token=" OVH_TOKEN, NULL };
 
         p = movh_provider(o, at, l);
-        expect(acme_dns_provider_txt_remove(p, "_acme-challenge.www.example.com", V2, &err), &err,
+        dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.www.example.com", V2, &err), &err,
                ACME_OK);
         g_assert_cmpuint(o->records->len, ==, 0);
         acme_dns_provider_free(p);
@@ -1217,10 +1155,10 @@ static void test_ovh_oauth2(void)
                               NULL };
 
         p = movh_provider(o, bad, l);
-        expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V1, 0, &err), &err,
+        dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V1, 0, &err), &err,
                ACME_E_AUTH);
         assert_no_secret(err, l, secrets);
-        clear(&err);
+        dnsmock_clear(&err);
         acme_dns_provider_free(p);
     }
     /* Settings: exactly one way to authenticate. */
@@ -1234,24 +1172,24 @@ static void test_ovh_oauth2(void)
         const char *badep[] = { "endpoint=ovh-mars", "access_token=d", NULL };
         const char *known[] = { "endpoint=ovh-ca", "access_token=d", NULL };
 
-        expect(prov_new(&p, "ovh", both, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
-        expect(prov_new(&p, "ovh", partial, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_expect(prov_new(&p, "ovh", both, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "ovh", partial, NULL, &err), &err, ACME_E_INVALID);
         g_assert_nonnull(strstr(acme_error_message(err), "OVH_APPLICATION_SECRET"));
-        clear(&err);
-        expect(prov_new(&p, "ovh", none, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
-        expect(prov_new(&p, "ovh", oauth_custom, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
-        expect(prov_new(&p, "ovh", badep, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
-        expect(prov_new(&p, "ovh", known, NULL, &err), &err, ACME_OK);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "ovh", none, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "ovh", oauth_custom, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "ovh", badep, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "ovh", known, NULL, &err), &err, ACME_OK);
         acme_dns_provider_free(p);
     }
     assert_no_secret(NULL, l, secrets);
     g_free(turl);
     g_free(s_turl);
-    logcap_free(l);
+    dnsmock_log_free(l);
     movh_free(o);
 }
 
@@ -1270,10 +1208,10 @@ static void test_ovh_responder(void)
     opt.no_propagation_check = true;
     opt.no_cname = true;
     opt.settle_delay_ms = ACME_DNS01_NONE;
-    expect(acme_responder_dns01_new(&r, p, &opt, &err), &err, ACME_OK);
-    expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
-    expect(r->ops->start(r->self, "sub.example.com", NULL, KA1, &err), &err, ACME_OK);
-    expect(r->ops->start(r->self, "*.sub.example.com", NULL, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(acme_responder_dns01_new(&r, p, &opt, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "sub.example.com", NULL, KA1, &err), &err, ACME_OK);
+    dnsmock_expect(r->ops->start(r->self, "*.sub.example.com", NULL, KA2, &err), &err, ACME_OK);
     g_assert_cmpuint(o->records->len, ==, 2);
     r->ops->stop(r->self, "sub.example.com", NULL, KA1);
     s = movh_published(o);
@@ -1404,7 +1342,7 @@ static char *madns_values(madns *d, const char *sub)
     return s;
 }
 
-static acme_dns_provider *madns_provider(madns *d, const char *const *extra, logcap *l)
+static acme_dns_provider *madns_provider(madns *d, const char *const *extra, dnsmock_log *l)
 {
     acme_dns_provider *p = NULL;
     acme_error *err = NULL;
@@ -1416,7 +1354,7 @@ static acme_dns_provider *madns_provider(madns *d, const char *const *extra, log
     for (; *extra && n < 7; extra++)
         settings[n++] = *extra;
     settings[n] = NULL;
-    expect(prov_new(&p, "acme-dns", settings, l, &err), &err, ACME_OK);
+    dnsmock_expect(prov_new(&p, "acme-dns", settings, l, &err), &err, ACME_OK);
     g_assert_cmpstr(acme_dns_provider_name(p), ==, "acmedns");
     g_free(url);
     g_free(s_url);
@@ -1429,7 +1367,7 @@ static void test_acmedns(void)
                                        "subdomain=" AD_SUB, "fulldomain=" AD_FULL, NULL };
     static const char *const secrets[] = { AD_PASS, AD_NEWPASS, NULL };
     madns *d = madns_new();
-    logcap *l = logcap_new();
+    dnsmock_log *l = dnsmock_log_new();
     acme_dns_provider *p = madns_provider(d, one, l);
     acme_error *err = NULL;
     const mockhttp_request *req;
@@ -1438,12 +1376,12 @@ static void test_acmedns(void)
     vt v;
 
     /* The CNAME target: the zone is the acme-dns server's. */
-    expect(acme_dns_provider_find_zone(&zone, p, AD_FULL, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, AD_FULL, &err), &err, ACME_OK);
     g_assert_cmpstr(zone, ==, "auth.example.org");
     acme_free(zone);
     g_assert_cmpuint(mockhttp_request_count(d->m), ==, 0);
     /* Both values of a wildcard + apex order, at the CNAME target. */
-    expect(acme_dns_provider_txt_add(p, AD_FULL ".", V1, 0, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_txt_add(p, AD_FULL ".", V1, 0, &err), &err, ACME_OK);
     req = last_req(d->m);
     g_assert_cmpstr(req->method, ==, "POST");
     g_assert_cmpstr(req->path, ==, "/update");
@@ -1451,22 +1389,22 @@ static void test_acmedns(void)
     g_assert_cmpstr(mockhttp_request_header(req, "X-Api-Key"), ==, AD_PASS);
     g_assert_cmpstr(mockhttp_request_header(req, "Accept"), ==, "application/json");
     g_assert_cmpstr(req->body, ==, "{\"subdomain\":\"" AD_SUB "\",\"txt\":\"" V1 "\"}");
-    expect(acme_dns_provider_txt_add(p, AD_FULL, V2, 0, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_txt_add(p, AD_FULL, V2, 0, &err), &err, ACME_OK);
     s = madns_values(d, AD_SUB);
     g_assert_cmpstr(s, ==, V1 "," V2);
     g_free(s);
     /* Posting V1 again would push V2 out: the provider knows V1 is there. */
     n = mockhttp_request_count(d->m);
-    expect(acme_dns_provider_txt_add(p, AD_FULL, V1, 0, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_txt_add(p, AD_FULL, V1, 0, &err), &err, ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(d->m), ==, n);
     s = madns_values(d, AD_SUB);
     g_assert_cmpstr(s, ==, V1 "," V2);
     g_free(s);
     /* No delete in the API: success without a request; both values stay until replaced. */
-    expect(acme_dns_provider_txt_remove(p, AD_FULL, V1, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_txt_remove(p, AD_FULL, V1, &err), &err, ACME_OK);
     g_assert_cmpuint(mockhttp_request_count(d->m), ==, n);
     /* A third value replaces the oldest. */
-    expect(acme_dns_provider_txt_add(p, AD_FULL, V3, 0, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_txt_add(p, AD_FULL, V3, 0, &err), &err, ACME_OK);
     s = madns_values(d, AD_SUB);
     g_assert_cmpstr(s, ==, V2 "," V3);
     g_free(s);
@@ -1474,27 +1412,27 @@ static void test_acmedns(void)
     /* Errors through the vtable. */
     vt_txt(&v, "auth.example.org", "auth.example.org", AD_FULL, AD_SUB, V1, 120);
     d->fail = (failure){ 1, 429, "Retry-After: 5", "{\"error\": \"too_many_requests\"}", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_RATELIMITED);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_RATELIMITED);
     g_assert_cmpint(acme_error_retry_after(err), ==, 5);
-    clear(&err);
+    dnsmock_clear(&err);
     d->fail = (failure){ 1, 500, NULL, "{\"error\": \"db_error\"}", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_NETWORK);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_NETWORK);
     g_assert_cmpstr(acme_error_detail(err), ==, "db_error");
-    clear(&err);
+    dnsmock_clear(&err);
     d->fail = (failure){ 1, 200, NULL, "{\"txt\": ", NULL };
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_PROTOCOL);
-    clear(&err);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_PROTOCOL);
+    dnsmock_clear(&err);
     /* The server's own check: a value that is not 43 characters. */
     vt_txt(&v, "auth.example.org", "auth.example.org", AD_FULL, AD_SUB, "short", 120);
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
     g_assert_cmpstr(acme_error_detail(err), ==, "bad_txt");
-    clear(&err);
+    dnsmock_clear(&err);
     /* Delete is a no-op even for a value never added. */
-    expect(p->ops->delete_txt(p->self, &v.txt, NULL, &err), &err, ACME_OK);
+    dnsmock_expect(p->ops->delete_txt(p->self, &v.txt, NULL, &err), &err, ACME_OK);
     {
         acme_dns_zone_list zl = ACME_DNS_ZONE_LIST_INIT;
 
-        expect(p->ops->list_zones(p->self, &zl, &err), &err, ACME_OK);
+        dnsmock_expect(p->ops->list_zones(p->self, &zl, &err), &err, ACME_OK);
         g_assert_cmpuint(zl.n, ==, 1);
         g_assert_cmpstr(zl.v[0].name, ==, "auth.example.org");
         acme_dns_zone_list_clear(&zl);
@@ -1507,11 +1445,11 @@ static void test_acmedns(void)
                                            "subdomain=" AD_SUB, NULL };
 
         p = madns_provider(d, bad, l);
-        expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+        dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
                ACME_E_AUTH);
         g_assert_cmpint(acme_error_http_status(err), ==, 401);
         assert_no_secret(err, l, secrets);
-        clear(&err);
+        dnsmock_clear(&err);
         acme_dns_provider_free(p);
     }
     /* Settings. */
@@ -1520,16 +1458,16 @@ static void test_acmedns(void)
         const char *nourl[] = { "username=a", "password=b", "subdomain=c", NULL };
         const char *partial[] = { "api_base=http://127.0.0.1:1", "username=a", NULL };
 
-        expect(prov_new(&p, "acmedns", none, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
-        expect(prov_new(&p, "acmedns", nourl, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_expect(prov_new(&p, "acmedns", none, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "acmedns", nourl, NULL, &err), &err, ACME_E_INVALID);
         g_assert_nonnull(strstr(acme_error_message(err), "ACME_DNS_API_BASE"));
-        clear(&err);
-        expect(prov_new(&p, "acmedns", partial, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "acmedns", partial, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
     }
     assert_no_secret(NULL, l, secrets);
-    logcap_free(l);
+    dnsmock_log_free(l);
     madns_free(d);
 }
 
@@ -1538,7 +1476,7 @@ static void test_acmedns_register(void)
 {
     static const char *const secrets[] = { AD_NEWPASS, NULL };
     madns *d = madns_new();
-    logcap *l = logcap_new();
+    dnsmock_log *l = dnsmock_log_new();
     char *dir = g_dir_make_tmp("dnsp3-XXXXXX", NULL);
     char *path = g_build_filename(dir, "acme-dns.json", NULL);
     char *s_path = g_strdup_printf("storage_path=%s", path);
@@ -1550,14 +1488,14 @@ static void test_acmedns_register(void)
     struct stat sb;
 
     /* No account for the name: register one, save it, and ask for the CNAME. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.new.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.new.example.com", V1, 0, &err), &err,
            ACME_E_INVALIDSTATE);
     g_assert_cmpuint(d->registers, ==, 1);
     g_assert_cmpstr(last_req(d->m)->path, ==, "/register");
     g_assert_nonnull(strstr(acme_error_message(err), "_acme-challenge.new.example.com"));
     g_assert_nonnull(strstr(acme_error_message(err), ".auth.example.org"));
     assert_no_secret(err, l, secrets);
-    clear(&err);
+    dnsmock_clear(&err);
     g_assert_cmpint(g_stat(path, &sb), ==, 0);
     g_assert_cmpint(sb.st_mode & 0777, ==, 0600);
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
@@ -1573,23 +1511,23 @@ static void test_acmedns_register(void)
     json_object_put(o);
     g_free(text);
     /* The same instance now knows the account (at the CNAME target). */
-    expect(acme_dns_provider_txt_add(p, full, V1, 0, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_txt_add(p, full, V1, 0, &err), &err, ACME_OK);
     acme_dns_provider_free(p);
 
     /* A new instance reads it back: by CNAME target, and by name when not followed. */
     p = madns_provider(d, st, l);
-    expect(acme_dns_provider_txt_add(p, full, V2, 0, &err), &err, ACME_OK);
+    dnsmock_expect(acme_dns_provider_txt_add(p, full, V2, 0, &err), &err, ACME_OK);
     g_assert_cmpstr(mockhttp_request_header(last_req(d->m), "X-Api-User"), ==, "user-1");
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.new.example.com", V3, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.new.example.com", V3, 0, &err), &err,
            ACME_OK);
     vals = madns_values(d, sub);
     g_assert_cmpstr(vals, ==, V2 "," V3);
     g_free(vals);
     g_assert_cmpuint(d->registers, ==, 1);
     /* Names it cannot register for (not _acme-challenge.*) have no zone. */
-    expect(acme_dns_provider_txt_add(p, "other.example.net", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "other.example.net", V1, 0, &err), &err,
            ACME_E_ZONENOTFOUND);
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* Through the responder (CNAME not followed: the account by name). */
@@ -1602,11 +1540,11 @@ static void test_acmedns_register(void)
         opt.no_propagation_check = true;
         opt.no_cname = true;
         opt.settle_delay_ms = ACME_DNS01_NONE;
-        expect(acme_responder_dns01_new(&r, p, &opt, &err), &err, ACME_OK);
-        expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
-        expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
-        expect(r->ops->start(r->self, "new.example.com", NULL, KA1, &err), &err, ACME_OK);
-        expect(r->ops->start(r->self, "*.new.example.com", NULL, KA2, &err), &err, ACME_OK);
+        dnsmock_expect(acme_responder_dns01_new(&r, p, &opt, &err), &err, ACME_OK);
+        dnsmock_expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
+        dnsmock_expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
+        dnsmock_expect(r->ops->start(r->self, "new.example.com", NULL, KA1, &err), &err, ACME_OK);
+        dnsmock_expect(r->ops->start(r->self, "*.new.example.com", NULL, KA2, &err), &err, ACME_OK);
         vals = madns_values(d, sub);
         want = g_strdup_printf("%s,%s", v1, v2);
         g_assert_cmpstr(vals, ==, want);
@@ -1627,11 +1565,11 @@ static void test_acmedns_register(void)
         char *s_url = g_strdup_printf("api_base=%s", url);
         const char *bad[] = { s_url, s_path, NULL };
 
-        expect(prov_new(&p, "acmedns", bad, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_expect(prov_new(&p, "acmedns", bad, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
         g_assert_true(g_file_set_contents(path, "{\"x.com\": {\"username\": \"u\"}}", -1, NULL));
-        expect(prov_new(&p, "acmedns", bad, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_expect(prov_new(&p, "acmedns", bad, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
         g_free(url);
         g_free(s_url);
     }
@@ -1643,7 +1581,7 @@ static void test_acmedns_register(void)
     g_free(s_path);
     g_free(path);
     g_free(dir);
-    logcap_free(l);
+    dnsmock_log_free(l);
     madns_free(d);
 }
 
@@ -1746,17 +1684,17 @@ static void test_exec_modes(void)
         const char *z[] = { "zones=example.com sub.example.com", NULL };
 
         p = exec_provider(f.ok, z, &err, &rc);
-        expect(rc, &err, ACME_OK);
+        dnsmock_expect(rc, &err, ACME_OK);
     }
-    expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
+    dnsmock_expect(acme_dns_provider_find_zone(&zone, p, "_acme-challenge.www.sub.example.com", &err),
            &err, ACME_OK);
     g_assert_cmpstr(zone, ==, "sub.example.com");
     acme_free(zone);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V1, 0, &err), &err,
            ACME_OK);
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V2, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", V2, 0, &err), &err,
            ACME_OK);
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.www.example.com", V1, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.www.example.com", V1, &err), &err,
            ACME_OK);
     calls = calls_take(&f);
     g_assert_cmpstr(calls, ==,
@@ -1765,9 +1703,9 @@ static void test_exec_modes(void)
                     "cleanup|_acme-challenge.www.example.com.|" V1 "|env-ok\n");
     g_free(calls);
     /* Outside the configured zones. */
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.net", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.net", V1, 0, &err), &err,
            ACME_E_ZONENOTFOUND);
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* uacme: begin / done dns-01 IDENT TOKEN AUTH (TOKEN empty). */
@@ -1775,11 +1713,11 @@ static void test_exec_modes(void)
         const char *m[] = { "mode=uacme", "zones=example.com", NULL };
 
         p = exec_provider(f.ok, m, &err, &rc);
-        expect(rc, &err, ACME_OK);
+        dnsmock_expect(rc, &err, ACME_OK);
     }
-    expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err), &err,
            ACME_OK);
-    expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V1, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_remove(p, "_acme-challenge.example.com", V1, &err), &err,
            ACME_OK);
     calls = calls_take(&f);
     g_assert_cmpstr(calls, ==,
@@ -1787,10 +1725,10 @@ static void test_exec_modes(void)
                     "done|dns-01|example.com||" V1 "|env-ok\n");
     g_free(calls);
     /* A name that does not start with _acme-challenge (a followed CNAME) cannot be passed on. */
-    expect(acme_dns_provider_txt_add(p, "elsewhere.example.com", V1, 0, &err), &err,
+    dnsmock_expect(acme_dns_provider_txt_add(p, "elsewhere.example.com", V1, 0, &err), &err,
            ACME_E_INVALID);
     g_assert_nonnull(strstr(acme_error_message(err), "no_cname"));
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* mod_md: setup DOMAIN VALUE / teardown DOMAIN; through the responder. */
@@ -1801,15 +1739,15 @@ static void test_exec_modes(void)
         char *v1 = NULL, *v2 = NULL, *want;
 
         p = exec_provider(f.ok, m, &err, &rc);
-        expect(rc, &err, ACME_OK);
+        dnsmock_expect(rc, &err, ACME_OK);
         opt.no_propagation_check = true;
         opt.no_cname = true;
         opt.settle_delay_ms = ACME_DNS01_NONE;
-        expect(acme_responder_dns01_new(&r, p, &opt, &err), &err, ACME_OK);
-        expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
-        expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
-        expect(r->ops->start(r->self, "www.example.com", NULL, KA1, &err), &err, ACME_OK);
-        expect(r->ops->start(r->self, "*.www.example.com", NULL, KA2, &err), &err, ACME_OK);
+        dnsmock_expect(acme_responder_dns01_new(&r, p, &opt, &err), &err, ACME_OK);
+        dnsmock_expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
+        dnsmock_expect(acme_dns01_txt_value(&v2, KA2, &err), &err, ACME_OK);
+        dnsmock_expect(r->ops->start(r->self, "www.example.com", NULL, KA1, &err), &err, ACME_OK);
+        dnsmock_expect(r->ops->start(r->self, "*.www.example.com", NULL, KA2, &err), &err, ACME_OK);
         r->ops->stop(r->self, "www.example.com", NULL, KA1);
         calls = calls_take(&f);
         want = g_strdup_printf("setup|www.example.com|%s|env-ok\n"
@@ -1845,26 +1783,26 @@ static void test_exec_errors(void)
     fail = write_script(f.dir, "fail.sh",
                         "#!/bin/sh\necho \"on stdout\"\necho \"no such zone: $2\" >&2\nexit 3\n");
     p = exec_provider(fail, z, &err, &rc);
-    expect(rc, &err, ACME_OK);
+    dnsmock_expect(rc, &err, ACME_OK);
     vt_txt(&v, "example.com", "example.com", "_acme-challenge.example.com", "_acme-challenge", V1,
            120);
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
     g_assert_nonnull(strstr(acme_error_message(err), "exit status 3"));
     g_assert_nonnull(strstr(acme_error_message(err), "on stdout"));
     g_assert_nonnull(strstr(acme_error_message(err), "no such zone: _acme-challenge.example.com."));
-    clear(&err);
-    expect(p->ops->delete_txt(p->self, &v.txt, NULL, &err), &err, ACME_E_REJECTED);
-    clear(&err);
+    dnsmock_clear(&err);
+    dnsmock_expect(p->ops->delete_txt(p->self, &v.txt, NULL, &err), &err, ACME_E_REJECTED);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* No shell: a value with shell syntax arrives as one literal argument. */
     quoted = write_script(f.dir, "quoted.sh",
                           "#!/bin/sh\n[ \"$#\" -eq 3 ] && [ \"$3\" = '$(exit 1); `x` \"q\"' ]\n");
     p = exec_provider(quoted, z, &err, &rc);
-    expect(rc, &err, ACME_OK);
+    dnsmock_expect(rc, &err, ACME_OK);
     vt_txt(&v, "example.com", "example.com", "_acme-challenge.example.com", "_acme-challenge",
            "$(exit 1); `x` \"q\"", 120);
-    expect(vt_create(p, &v.txt, &err), &err, ACME_OK);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_OK);
     acme_dns_provider_free(p);
 
     /* Killed at the timeout. */
@@ -1873,11 +1811,11 @@ static void test_exec_errors(void)
         const char *t[] = { "zones=example.com", "timeout=1", NULL };
 
         p = exec_provider(slow, t, &err, &rc);
-        expect(rc, &err, ACME_OK);
+        dnsmock_expect(rc, &err, ACME_OK);
     }
-    expect(vt_create(p, &v.txt, &err), &err, ACME_E_TIMEOUT);
+    dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_TIMEOUT);
     g_assert_nonnull(strstr(acme_error_message(err), "started"));
-    clear(&err);
+    dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
     /* Settings. */
@@ -1887,31 +1825,31 @@ static void test_exec_errors(void)
         char *missing = g_build_filename(f.dir, "missing.sh", NULL);
 
         p = exec_provider(missing, NULL, &err, &rc);
-        expect(rc, &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_expect(rc, &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
         p = exec_provider(f.ok, bad_mode, &err, &rc);
-        expect(rc, &err, ACME_E_INVALID);
+        dnsmock_expect(rc, &err, ACME_E_INVALID);
         g_assert_nonnull(strstr(acme_error_message(err), "uacme"));
-        clear(&err);
+        dnsmock_clear(&err);
         p = exec_provider(f.ok, bad_timeout, &err, &rc);
-        expect(rc, &err, ACME_E_INVALID);
-        clear(&err);
-        expect(prov_new(&p, "exec", NULL, NULL, &err), &err, ACME_E_INVALID);
-        clear(&err);
+        dnsmock_expect(rc, &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
+        dnsmock_expect(prov_new(&p, "exec", NULL, NULL, &err), &err, ACME_E_INVALID);
+        dnsmock_clear(&err);
         /* A name is looked up in PATH when the instance is made. */
         p = exec_provider("dnsp3-no-such-program", z, &err, &rc);
-        expect(rc, &err, ACME_E_INVALID);
+        dnsmock_expect(rc, &err, ACME_E_INVALID);
         g_assert_nonnull(strstr(acme_error_message(err), "dnsp3-no-such-program"));
-        clear(&err);
+        dnsmock_clear(&err);
         p = exec_provider("true", z, &err, &rc);
-        expect(rc, &err, ACME_OK);
-        expect(vt_create(p, &v.txt, &err), &err, ACME_OK);
+        dnsmock_expect(rc, &err, ACME_OK);
+        dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_OK);
         acme_dns_provider_free(p);
         p = exec_provider("false", z, &err, &rc);
-        expect(rc, &err, ACME_OK);
-        expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
+        dnsmock_expect(rc, &err, ACME_OK);
+        dnsmock_expect(vt_create(p, &v.txt, &err), &err, ACME_E_REJECTED);
         g_assert_nonnull(strstr(acme_error_message(err), "exit status 1"));
-        clear(&err);
+        dnsmock_clear(&err);
         acme_dns_provider_free(p);
         g_free(missing);
     }
@@ -1920,8 +1858,8 @@ static void test_exec_errors(void)
         const char *zz[] = { "zones=example.com,\tsub.example.com  example.org", NULL };
 
         p = exec_provider(f.ok, zz, &err, &rc);
-        expect(rc, &err, ACME_OK);
-        expect(p->ops->list_zones(p->self, &zl, &err), &err, ACME_OK);
+        dnsmock_expect(rc, &err, ACME_OK);
+        dnsmock_expect(p->ops->list_zones(p->self, &zl, &err), &err, ACME_OK);
         g_assert_cmpuint(zl.n, ==, 3);
         g_assert_cmpstr(zl.v[2].name, ==, "example.org");
         acme_dns_zone_list_clear(&zl);
@@ -1971,13 +1909,13 @@ static void test_exec_cancel(void)
         const char *z[] = { "zones=example.com", NULL };
 
         c.p = exec_provider(script, z, &err, &rc);
-        expect(rc, &err, ACME_OK);
+        dnsmock_expect(rc, &err, ACME_OK);
     }
     t = g_thread_new("cancel", cancel_thread, &c);
     vt_txt(&v, "example.com", "example.com", "_acme-challenge.example.com", "_acme-challenge", V1,
            120);
-    expect(vt_create(c.p, &v.txt, &err), &err, ACME_E_CANCELLED);
-    clear(&err);
+    dnsmock_expect(vt_create(c.p, &v.txt, &err), &err, ACME_E_CANCELLED);
+    dnsmock_clear(&err);
     g_thread_join(t);
     acme_dns_provider_free(c.p);
     g_free(body);
@@ -2007,7 +1945,7 @@ static void test_registry(void)
 
         g_assert_nonnull(ops);
         g_assert_cmpstr(ops->name, ==, names[i].canonical);
-        expect(acme__dns_ops_check(ops, &err), &err, ACME_OK);
+        dnsmock_expect(acme__dns_ops_check(ops, &err), &err, ACME_OK);
     }
     for (size_t i = 0; i < n && i < G_N_ELEMENTS(all); i++)
         found += strcmp(all[i], "gandiv5") == 0 || strcmp(all[i], "ovh") == 0 ||

@@ -7,3 +7,10 @@ tests_unit_endpoint_SOURCES = tests/unit/endpoint.c tests/unit/store-certs.c \
 	tests/unit/store-certs.h
 tests_unit_endpoint_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_unit_endpoint_LDADD = $(TESTS_LDADD)
+
+# tests/unit/endpoint-service: the endpoint wired to the issuing service.
+check_PROGRAMS += tests/unit/endpoint-service
+TESTS += tests/unit/endpoint-service
+tests_unit_endpoint_service_SOURCES = tests/unit/endpoint-service.c
+tests_unit_endpoint_service_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_unit_endpoint_service_LDADD = $(TESTS_LDADD)

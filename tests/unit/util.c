@@ -162,6 +162,13 @@ static void test_json_bad_input(void)
         acme_error_free(err);
         g_string_free(s, TRUE);
     }
+    /* A bare number is a whole document (OVH's /auth/time answers one). */
+    g_assert_cmpint(acme__json_parse(&o, "1457018875", 10, "time", NULL), ==, ACME_OK);
+    g_assert_true(json_object_is_type(o, json_type_int));
+    g_assert_cmpint(json_object_get_int64(o), ==, 1457018875);
+    json_object_put(o);
+    g_assert_cmpint(acme__json_parse(&o, "true", 4, "literal", NULL), ==, ACME_OK);
+    json_object_put(o);
     g_assert_cmpint(acme__json_parse(&o, "{\"a\":\"b\",\"t\":\"2026-11-23T16:10:00Z\"}\n", 37,
                                      "ok", NULL), ==, ACME_OK);
     g_assert_cmpstr(acme__json_str(o, "a"), ==, "b");

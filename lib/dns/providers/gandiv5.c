@@ -25,6 +25,7 @@
 #include <acme/sys/error.h>
 
 #include "dns/dns.h"
+#include "dns/providers/common.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/json.h"
@@ -123,37 +124,12 @@ static int gandi_open(void **self_out, const acme_dns_settings *s, acme_dns_env 
 static int call(gandi *g, const char *method, const char *path, json_object *body,
                 json_object **json_out, acme__rest_response *resp_out, acme_error **err)
 {
-    const char *headers[] = { g->auth_header, "Accept: application/json",
-                              body ? "Content-Type: application/json" : NULL, NULL };
-    acme__rest_request req = { 0 };
-    acme__rest_response resp = ACME__REST_RESPONSE_INIT;
-    char *url = acme__asprintf("%s%s", g->base, path), *text = NULL;
-    int rc;
+    const char *headers[] = { g->auth_header, NULL };
+    acme__dnsp_call c = { .env = g->env, .service = SERVICE, .method = method,
+                          .base = g->base, .path = path, .headers = headers, .body = body,
+                          .resp_out = resp_out };
 
-    if (json_out)
-        *json_out = NULL;
-    if (!url)
-        return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
-    if (body && !(text = acme__json_dump(body))) {
-        free(url);
-        return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
-    }
-    req.method = method;
-    req.url = url;
-    req.headers = headers;
-    req.body = text;
-    req.service = SERVICE;
-    rc = acme__rest_send(&resp, acme__dns_env_rest(g->env), &req, err);
-    if (rc == ACME_OK && json_out)
-        rc = acme__json_parse(json_out, resp.body.data ? resp.body.data : "", resp.body.len,
-                              SERVICE, err);
-    if (resp_out)
-        *resp_out = resp;
-    else
-        acme__rest_response_clear(&resp);
-    free(text);
-    free(url);
-    return rc;
+    return acme__dnsp_call_json(&c, json_out, err);
 }
 
 /* GET /domains, page by page (tiny pages in tests), until a short page or the total. */

@@ -24,6 +24,7 @@
 #include <acme/sys/error.h>
 
 #include "dns/dns.h"
+#include "dns/providers/common.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/json.h"
@@ -113,34 +114,11 @@ static void pdns_destroy(void *self)
 static int call(pdns *p, const char *method, const char *path, json_object *body,
                 json_object **json_out, acme_error **err)
 {
-    const char *headers[] = { p->key_header, "Accept: application/json",
-                              body ? "Content-Type: application/json" : NULL, NULL };
-    acme__rest_request req = { 0 };
-    acme__rest_response resp = ACME__REST_RESPONSE_INIT;
-    char *url = acme__asprintf("%s%s", p->base, path), *text = NULL;
-    int rc;
+    const char *headers[] = { p->key_header, NULL };
+    acme__dnsp_call c = { .env = p->env, .service = SERVICE, .method = method,
+                          .base = p->base, .path = path, .headers = headers, .body = body };
 
-    if (json_out)
-        *json_out = NULL;
-    if (!url)
-        return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
-    if (body && !(text = acme__json_dump(body))) {
-        free(url);
-        return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
-    }
-    req.method = method;
-    req.url = url;
-    req.headers = headers;
-    req.body = text;
-    req.service = SERVICE;
-    rc = acme__rest_send(&resp, acme__dns_env_rest(p->env), &req, err);
-    if (rc == ACME_OK && json_out)
-        rc = acme__json_parse(json_out, resp.body.data ? resp.body.data : "", resp.body.len,
-                              SERVICE, err);
-    acme__rest_response_clear(&resp);
-    free(text);
-    free(url);
-    return rc;
+    return acme__dnsp_call_json(&c, json_out, err);
 }
 
 static int pdns_list_zones(void *self, acme_dns_zone_list *out, acme_error **err)
