@@ -90,6 +90,12 @@ FUZZ_PROGS = \
 	tests/fuzz/fuzz-dns-config \
 	tests/fuzz/fuzz-dns-xml
 
+if BUILD_ACMED
+# The acmed configuration file: only when acmed is built (it needs libinih).
+FUZZ_TARGETS += acmed-conf
+FUZZ_REPLAY_PROGS += tests/fuzz/replay-acmed-conf
+FUZZ_PROGS += tests/fuzz/fuzz-acmed-conf
+endif
 check_PROGRAMS += $(FUZZ_REPLAY_PROGS)
 TESTS += $(FUZZ_REPLAY_PROGS)
 if ENABLE_FUZZ
@@ -279,6 +285,21 @@ tests_fuzz_fuzz_dns_xml_SOURCES = tests/fuzz/fuzz-dns-xml.c
 tests_fuzz_fuzz_dns_xml_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_dns_xml_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_dns_xml_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+# acmed-conf: bin/acmed/config.c (and log.c, for the log level names) is
+# compiled into the target, as acmed has no library of its own; both use
+# the public API only.
+FUZZ_ACMED_SOURCES = tests/fuzz/fuzz-acmed-conf.c bin/acmed/config.c bin/acmed/log.c \
+	bin/acmed/acmed.h
+FUZZ_ACMED_CPPFLAGS = $(FUZZ_CPPFLAGS) -DSYSCONFDIR=\"$(sysconfdir)\" $(INIH_CFLAGS)
+FUZZ_ACMED_LDADD = $(FUZZ_LDADD) $(INIH_LIBS)
+tests_fuzz_replay_acmed_conf_SOURCES = $(FUZZ_ACMED_SOURCES) tests/fuzz/replay.c
+tests_fuzz_replay_acmed_conf_CPPFLAGS = $(FUZZ_ACMED_CPPFLAGS) -DFUZZ_NAME='"acmed-conf"'
+tests_fuzz_replay_acmed_conf_LDADD = $(FUZZ_ACMED_LDADD)
+tests_fuzz_fuzz_acmed_conf_SOURCES = $(FUZZ_ACMED_SOURCES)
+tests_fuzz_fuzz_acmed_conf_CPPFLAGS = $(FUZZ_ACMED_CPPFLAGS)
+tests_fuzz_fuzz_acmed_conf_LDADD = $(FUZZ_ACMED_LDADD)
+tests_fuzz_fuzz_acmed_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 
 EXTRA_DIST += tests/fuzz/fuzz.h tests/fuzz/fuzz-client.h tests/fuzz/run.sh \
 	tests/fuzz/ci.sh tests/fuzz/README tests/fuzz/corpus tests/fuzz/regressions

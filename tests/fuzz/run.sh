@@ -25,7 +25,8 @@ extra=${FUZZ_JOBS_FLAGS:-}
 
 all="json directory account order authz challenge problem link retry-after rfc3339
 key-pem chain-pem bundle-pem name http01-path tlsalpn01-name endpoint-string
-clienthello dns-answer dns-txt dns-zone dns-config dns-xml"
+clienthello dns-answer dns-txt dns-zone dns-config dns-xml
+acmed-conf"
 
 # The longest input worth trying, per target: a bit above the largest real
 # document of its kind, so that mutations stay near real input.
@@ -34,7 +35,7 @@ max_len() {
         retry-after|rfc3339) echo 128 ;;
         name|http01-path|tlsalpn01-name|endpoint-string) echo 512 ;;
         clienthello|dns-answer) echo 2048 ;;
-        dns-xml) echo 4096 ;;
+        dns-xml|acmed-conf) echo 4096 ;;
         dns-txt|dns-zone|dns-config) echo 1024 ;;
         link) echo 2048 ;;
         json|directory|account|order|authz|challenge|problem) echo 8192 ;;
