@@ -222,7 +222,7 @@ static void pebble_free_fields(pebble *p)
 
     for (i = 0; i < PEBBLE_MAX_ROOTS; i++)
         g_free(p->root_cache[i]);
-    g_mutex_clear(&p->cache_lock);
+    pthread_mutex_destroy(&p->cache_lock);
     g_free(p->tmpdir);
     g_free(p->log_path);
     g_free(p->directory_url);
@@ -496,9 +496,9 @@ char *pebble_root_pem(const pebble *p, int n)
 
     /* Roots never change while Pebble runs: fetch each once. */
     if (n >= 0 && n < PEBBLE_MAX_ROOTS) {
-        g_mutex_lock(&mp->cache_lock);
+        pthread_mutex_lock(&mp->cache_lock);
         pem = g_strdup(mp->root_cache[n]);
-        g_mutex_unlock(&mp->cache_lock);
+        pthread_mutex_unlock(&mp->cache_lock);
         if (pem != NULL)
             return pem;
     }
@@ -506,10 +506,10 @@ char *pebble_root_pem(const pebble *p, int n)
     pem = pebble_mgmt_get(p, path, NULL);
     g_free(path);
     if (pem != NULL && n >= 0 && n < PEBBLE_MAX_ROOTS) {
-        g_mutex_lock(&mp->cache_lock);
+        pthread_mutex_lock(&mp->cache_lock);
         if (mp->root_cache[n] == NULL)
             mp->root_cache[n] = g_strdup(pem);
-        g_mutex_unlock(&mp->cache_lock);
+        pthread_mutex_unlock(&mp->cache_lock);
     }
     return pem;
 }
@@ -854,7 +854,7 @@ pebble *pebble_start(const pebble_options *opts)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         fail(NULL, "curl_global_init failed");
 
-    g_mutex_init(&p->cache_lock);
+    pthread_mutex_init(&p->cache_lock, NULL);
     p->tmpdir = g_dir_make_tmp("libacme-pebble-XXXXXX", &error);
     if (p->tmpdir == NULL)
         fail(NULL, "cannot make a temporary directory: %s", error->message);

@@ -21,6 +21,7 @@
 #ifndef LIBACME_TESTS_PEBBLE_H
 #define LIBACME_TESTS_PEBBLE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -66,7 +67,7 @@ typedef struct pebble {
     char *eab_hmac_key;      /* base64url */
     unsigned int listen_port, management_port, http_port, tls_port, dns_port, cts_port;
     pid_t pebble_pid, cts_pid;
-    GMutex cache_lock;
+    pthread_mutex_t cache_lock;
     char *root_cache[PEBBLE_MAX_ROOTS]; /* guarded by cache_lock */
 } pebble;
 
