@@ -24,4 +24,7 @@ if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
 make -j"$(nproc)" distcheck
+# Fuzzing: every libFuzzer target for a fixed budget in a clang build.
+cd ..
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} sh tests/fuzz/ci.sh
 echo "all tests passed"

@@ -48,8 +48,7 @@ static int take_account(acme_client *client, json_object *o)
 
 /* Parse a response that should hold the account object (lenient about an
  * empty body, which some servers send for updates). */
-static int take_account_response(acme_client *client, const acme__response *resp,
-                                 acme_error **err)
+int acme__account_parse(acme_client *client, const acme__response *resp, acme_error **err)
 {
     json_object *o;
     int rc;
@@ -378,7 +377,7 @@ static int account_update(acme_client *client, json_object *payload, acme_error 
     rc = acme__client_post(&resp, client, client->kid, text, "application/json", err);
     free(text);
     if (rc >= 0)
-        rc = take_account_response(client, &resp, err);
+        rc = acme__account_parse(client, &resp, err);
     acme__response_clear(&resp);
     return rc;
 }

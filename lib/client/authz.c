@@ -72,7 +72,7 @@ static int parse_challenge(acme_challenge *ch, json_object *j, acme_error **err)
 }
 
 /* RFC 8555 §7.1.4: the authorization object. */
-static int parse_authz(acme_authorization *a, const acme__response *resp, acme_error **err)
+int acme__authz_parse(acme_authorization *a, const acme__response *resp, acme_error **err)
 {
     json_object *j, *id, *chs;
     const char *type, *value;
@@ -181,7 +181,7 @@ static int take_authz(acme_authorization *a, const acme__response *resp, const c
     int rc;
 
     memset(&fresh, 0, sizeof(fresh));
-    if ((rc = parse_authz(&fresh, resp, err)) < 0 ||
+    if ((rc = acme__authz_parse(&fresh, resp, err)) < 0 ||
         (rc = (fresh.url = strdup(url)) ? ACME_OK : NOMEM(err)) < 0) {
         authz_clear(&fresh);
         return rc;

@@ -120,6 +120,8 @@ int acme__client_dir(const acme_directory **out, acme_client *client, acme_error
 int acme__client_dir_url(const char **out, acme_client *client, acme_directory_resource r,
                          acme_error **err);
 void acme__directory_free(acme_directory *dir);
+/* Parse a directory response body (a function of its own for the fuzzer). */
+int acme__directory_parse(acme_directory **out, const acme__response *resp, acme_error **err);
 
 /* ---- account.c ---- */
 
@@ -136,6 +138,10 @@ int acme__client_post(acme__response *resp, acme_client *client, const char *url
 int acme__client_post_json(json_object **out, acme__response *resp, acme_client *client,
                            const char *url, const char *payload, const char *what,
                            acme_error **err);
+
+/* Take status and contact from an account response (an empty body is
+ * accepted); a function of its own for the fuzzer. */
+int acme__account_parse(acme_client *client, const acme__response *resp, acme_error **err);
 
 /* Free the kept registration options. */
 void acme__reg_options_clear(acme__reg_options *o);
@@ -157,6 +163,14 @@ int64_t acme__poll_delay_ms(unsigned int attempt, int64_t retry_after);
  */
 int acme__poll_wait(acme_client *client, unsigned int attempt, int64_t retry_after,
                     time_t deadline, const char *what, acme_error **err);
+
+/*
+ * Parse an order or authorization response into a zeroed @p o or @p a
+ * (freed with acme_order_free() / acme_authorization_free(), or cleared on
+ * failure by the caller); functions of their own for the fuzzer.
+ */
+int acme__order_parse(acme_order *o, const acme__response *resp, acme_error **err);
+int acme__authz_parse(acme_authorization *a, const acme__response *resp, acme_error **err);
 
 /* Build an error from an object's "error" member (NULL when absent). */
 acme_error *acme__embedded_error(json_object *o, int code);

@@ -70,7 +70,7 @@ static int parse_profiles(acme_directory *dir, json_object *meta)
     return ACME_OK;
 }
 
-static int parse_directory(acme_directory **out, const acme__response *resp, acme_error **err)
+int acme__directory_parse(acme_directory **out, const acme__response *resp, acme_error **err)
 {
     acme_directory *dir;
     json_object *o, *meta;
@@ -137,7 +137,7 @@ int acme__client_dir(const acme_directory **out, acme_client *client, acme_error
         return acme__error_prefix(err, rc, _("cannot fetch the directory %s"),
                                   client->directory_url);
     }
-    rc = parse_directory(&dir, &resp, err);
+    rc = acme__directory_parse(&dir, &resp, err);
     acme__response_clear(&resp);
     if (rc < 0)
         return rc;

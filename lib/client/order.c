@@ -66,7 +66,7 @@ static int parse_identifiers(acme_order *o, json_object *arr, acme_error **err)
  * RFC 8555 §7.1.3: the order object.  status, identifiers, authorizations
  * and finalize are required; certificate appears once it is valid.
  */
-static int parse_order(acme_order *o, const acme__response *resp, acme_error **err)
+int acme__order_parse(acme_order *o, const acme__response *resp, acme_error **err)
 {
     json_object *j;
     const char *s;
@@ -115,7 +115,7 @@ static int take_order(acme_order *order, const acme__response *resp, const char 
     int rc;
 
     memset(&fresh, 0, sizeof(fresh));
-    if ((rc = parse_order(&fresh, resp, err)) < 0 ||
+    if ((rc = acme__order_parse(&fresh, resp, err)) < 0 ||
         (rc = (fresh.url = strdup(url)) ? ACME_OK : NOMEM(err)) < 0) {
         order_clear(&fresh);
         return rc;

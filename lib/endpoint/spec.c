@@ -266,6 +266,10 @@ static int parse_sub(acme_endpoint_spec *spec, char **v, size_t n, acme_error **
     if (acme__buf_puts(&b, kind) < 0 || acme__buf_puts(&b, ":") < 0)
         goto nomem;
     if (spec->kind == ACME_ENDPOINT_UNIX) {
+        /* A path with '=' in it would read back as a key=value field:
+         * name it by its key then (found by tests/fuzz). */
+        if (strchr(spec->path, '=') && acme__buf_puts(&b, "address=") < 0)
+            goto nomem;
         if (buf_escaped(&b, spec->path) < 0)
             goto nomem;
     } else {

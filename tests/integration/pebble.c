@@ -222,7 +222,7 @@ static void pebble_free_fields(pebble *p)
 
     for (i = 0; i < PEBBLE_MAX_ROOTS; i++)
         g_free(p->root_cache[i]);
-    g_mutex_clear(&p->cache_lock);
+    pthread_mutex_destroy(&p->cache_lock);
     g_free(p->tmpdir);
     g_free(p->log_path);
     g_free(p->directory_url);
@@ -497,9 +497,9 @@ char *pebble_root_pem(const pebble *p, int n)
 
     /* Roots never change while Pebble runs: fetch each once. */
     if (n >= 0 && n < PEBBLE_MAX_ROOTS) {
-        g_mutex_lock(&mp->cache_lock);
+        pthread_mutex_lock(&mp->cache_lock);
         pem = g_strdup(mp->root_cache[n]);
-        g_mutex_unlock(&mp->cache_lock);
+        pthread_mutex_unlock(&mp->cache_lock);
         if (pem != NULL)
             return pem;
     }
@@ -507,10 +507,10 @@ char *pebble_root_pem(const pebble *p, int n)
     pem = pebble_mgmt_get(p, path, NULL);
     g_free(path);
     if (pem != NULL && n >= 0 && n < PEBBLE_MAX_ROOTS) {
-        g_mutex_lock(&mp->cache_lock);
+        pthread_mutex_lock(&mp->cache_lock);
         if (mp->root_cache[n] == NULL)
             mp->root_cache[n] = g_strdup(pem);
-        g_mutex_unlock(&mp->cache_lock);
+        pthread_mutex_unlock(&mp->cache_lock);
     }
     return pem;
 }
@@ -855,7 +855,7 @@ pebble *pebble_start(const pebble_options *opts)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         fail(NULL, "curl_global_init failed");
 
-    g_mutex_init(&p->cache_lock);
+    pthread_mutex_init(&p->cache_lock, NULL);
     p->opts = *o;
     p->dns_server_copy = g_strdup(o->dns_server);
     p->opts.dns_server = p->dns_server_copy;
@@ -929,12 +929,12 @@ void pebble_restart(pebble *p)
         g_usleep(20 * 1000); /* readiness poll, not timing */
     }
     /* The roots are new: forget the cached ones. */
-    g_mutex_lock(&p->cache_lock);
+    pthread_mutex_lock(&p->cache_lock);
     for (size_t i = 0; i < PEBBLE_MAX_ROOTS; i++) {
         g_free(p->root_cache[i]);
         p->root_cache[i] = NULL;
     }
-    g_mutex_unlock(&p->cache_lock);
+    pthread_mutex_unlock(&p->cache_lock);
     g_free(pebble_bin);
     g_free(config);
     g_free(a_dnsserver);

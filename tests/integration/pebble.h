@@ -21,6 +21,7 @@
 #ifndef LIBACME_TESTS_PEBBLE_H
 #define LIBACME_TESTS_PEBBLE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -68,7 +69,7 @@ typedef struct pebble {
     pid_t pebble_pid, cts_pid;
     pebble_options opts;     /* as started (dns_server points at dns_server_copy), for pebble_restart() */
     char *dns_server_copy;
-    GMutex cache_lock;
+    pthread_mutex_t cache_lock;
     char *root_cache[PEBBLE_MAX_ROOTS]; /* guarded by cache_lock */
 } pebble;
 
