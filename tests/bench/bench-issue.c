@@ -397,6 +397,8 @@ static void run_service(bench *b, acme_responder *resp)
            rss, ok / wall, ok ? cpu * 1000.0 / ok : 0.0);
     acme_service_free(svc);
     acme_store_free(store);
+    if (ok < o->n)
+        exit(1);
 }
 
 static void usage(void)

@@ -13,7 +13,8 @@
 # Environment: BENCH_REPEAT (3), BENCH_PEER_N (20 certificates in a row
 # per peer), BENCH_LEGO_N (lego sleeps ~5 s per certificate; default
 # BENCH_PEER_N), BENCH_SKIP_PEERS=1, BENCH_SKIP_ENDPOINT=1, BENCH_KEEP=1
-# (keep the work directory), BENCH_OUT (raw figures; default
+# (keep the work directories), BENCH_CACHE (the endpoint's 10,000 test
+# certificates, made once; default /tmp/libacme-bench-certs), BENCH_OUT (raw figures; default
 # bench-results.txt).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -43,7 +44,15 @@ if [ -n "$need" ]; then
 fi
 
 . "$here/lib.sh"
-bench_pebble_start || exit 1
+# Pebble 2.4 can deadlock under many concurrent clients (a lock-order
+# inversion between its authorization and database locks; see
+# doc/PERFORMANCE): every phase gets a fresh Pebble, and a client that
+# waits too long is stopped.
+fresh_pebble() {
+    [ -n "${PEBBLE_PID:-}" ] && bench_pebble_stop
+    bench_pebble_start || exit 1
+}
+fresh_pebble
 trap 'bench_pebble_stop' EXIT
 : > "$OUT"
 echo "# libacme bench $(date -u +%FT%TZ) on $(nproc) cores; repeat=$REPEAT" >> "$OUT"
@@ -63,10 +72,19 @@ fig() { awk -v k="$1" '$1 == k {print $2}' "$OUT" | median; }
 # ---- libacme: issuance ---------------------------------------------------
 seq_id=0
 bi() { # bi TAG ARGS...: run bench-issue, record its figures and Pebble's
-    tag=$1; shift; seq_id=$((seq_id + 1))
-    r0=$(bench_pebble_requests); c0=$(pebble_cpu)
-    line=$("$BI" -d "$DIR_URL" -c "$PEBBLE_CA" -p "$HTTP_PORT" -P "r$seq_id" "$@") ||
-        { log "bench-issue $* failed"; return 1; }
+    tag=$1; shift
+    for try in 1 2 3; do
+        seq_id=$((seq_id + 1))
+        r0=$(bench_pebble_requests); c0=$(pebble_cpu)
+        line=$(timeout 120 "$BI" -d "$DIR_URL" -c "$PEBBLE_CA" -p "$HTTP_PORT" -P "r$seq_id" "$@") &&
+            break
+        log "  $tag: bench-issue $* failed (Pebble deadlocked?): new Pebble, again"
+        echo "$tag FAILED (try $try)" >> "$OUT.lines"
+        record pebble_deadlocks 1
+        fresh_pebble
+        line=
+    done
+    [ -n "$line" ] || return 1
     r1=$(bench_pebble_requests); c1=$(pebble_cpu)
     n=$(kv "$line" ok)
     echo "$tag $line pebble_requests=$((r1 - r0))" >> "$OUT.lines"
@@ -98,6 +116,7 @@ cold() { # cold TAG CMD...: a whole process from nothing, wall time by /usr/bin/
 
 log "libacme issuance (repeat $REPEAT)"
 for r in $(seq "$REPEAT"); do
+    fresh_pebble
     bi single -m single -n "$PEER_N"
     [ -n "${BENCH_QUICK:-}" ] && { cold acme.cold "$BI" -d "$DIR_URL" -c "$PEBBLE_CA" -p "$HTTP_PORT" -P "cold$r" -m single -n 1; continue; }
     bi service8 -m service -n 100 -w 8
@@ -105,7 +124,9 @@ for r in $(seq "$REPEAT"); do
     for w in 1 2 4 16; do bi "scale$w" -m service -n 100 -w "$w"; done
     cold acme.cold "$BI" -d "$DIR_URL" -c "$PEBBLE_CA" -p "$HTTP_PORT" -P "cold$r" -m single -n 1
 done
-[ -n "${BENCH_QUICK:-}" ] || bi names1000 -m service -n 1000 -w 8
+[ -n "${BENCH_QUICK:-}" ] || fresh_pebble
+bi names1000 -m service -n 1000 -w 8
+fresh_pebble
 [ -n "${BENCH_QUICK:-}" ] || bi names1000w16 -m service -n 1000 -w 16
 
 # ---- peers -----------------------------------------------------------------
@@ -130,6 +151,7 @@ peer_batch() { # peer_batch TAG N CMD-with-NAME...: N processes in a row
 }
 
 if [ -z "${BENCH_SKIP_PEERS:-}" ]; then
+    fresh_pebble
     # uacme trusts only the system store (libcurl-gnutls, no CA option): in a
     # private mount namespace the system bundle plus Pebble's CA is bound over
     # it, for uacme alone; it still loads the whole system store as usual.
@@ -152,6 +174,7 @@ EOF
     bench_http01_cts_stop
 
     log "certbot"
+    fresh_pebble
     for r in $(seq "$REPEAT"); do
         d=$W/certbot$r
         cb="certbot certonly -n -q --agree-tos -m bench@example.com --server $DIR_URL
@@ -162,6 +185,7 @@ EOF
     done
 
     log "lego"
+    fresh_pebble
     for r in $(seq "$REPEAT"); do
         d=$W/lego$r
         lg="lego --server $DIR_URL --accept-tos --email bench@example.com --path $d
@@ -175,7 +199,7 @@ fi
 if [ -z "${BENCH_SKIP_ENDPOINT:-}" ]; then
     log "endpoint"
     for r in $(seq "$REPEAT"); do
-        "$BE" -m all -w "$W/ep" -g "$(command -v gnutls-serv)" -k "$(command -v wrk)" \
+        "$BE" -m all -w "${BENCH_CACHE:-/tmp/libacme-bench-certs}" -g "$(command -v gnutls-serv)" -k "$(command -v wrk)" \
             >> "$OUT.lines" 2> "$W/ep.err" || { log "bench-endpoint failed:"; cat "$W/ep.err" >&2; }
         tail -n 1 "$OUT.lines" | tr ' ' '\n' | grep = | sed 's/=/ /; s/^/ep./' >> "$OUT"
     done
