@@ -4,11 +4,17 @@
 # 127.0.0.1.  Pebble's httpPort is left free: each client under test
 # answers http-01 there in its own way, one after the other.
 
+BENCH_PORTS_TAKEN=" "
 bench_free_port() {
-    # A port nobody listens on (bash's /dev/tcp fails to connect there).
+    # A port nobody listens on (bash's /dev/tcp fails to connect there) and
+    # not handed out before in this run.
     while :; do
         p=$(( (RANDOM % 20000) + 20000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+        case "$BENCH_PORTS_TAKEN" in *" $p "*) continue ;; esac
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            BENCH_PORTS_TAKEN="$BENCH_PORTS_TAKEN$p "
+            echo "$p"; return
+        fi
     done
 }
 
@@ -22,7 +28,17 @@ bench_wait_http() {
     done
 }
 
+# Start Pebble; a port taken meanwhile by someone else gets another try.
 bench_pebble_start() {
+    for try in 1 2 3; do
+        bench_pebble_start1 && return 0
+        kill "$PEBBLE_PID" "$CTS_PID" 2>/dev/null; wait "$PEBBLE_PID" "$CTS_PID" 2>/dev/null
+        rm -rf "$W"
+    done
+    return 1
+}
+
+bench_pebble_start1() {
     W=$(mktemp -d /tmp/libacme-bench.XXXXXX)
     cat > "$W/ca.tmpl" <<TMPL
 cn = "libacme bench CA"
@@ -44,8 +60,8 @@ TMPL
     certtool --generate-certificate --load-privkey "$W/srv.key" --load-ca-certificate \
         "$W/ca.pem" --load-ca-privkey "$W/ca.key" --template "$W/srv.tmpl" \
         --outfile "$W/srv.pem" 2>/dev/null || { echo "certtool failed" >&2; return 1; }
-    ACME_PORT=$(bench_free_port); MGMT_PORT=$(bench_free_port); HTTP_PORT=$(bench_free_port)
-    TLS_PORT=$(bench_free_port); DNS_PORT=$(bench_free_port); CTS_PORT=$(bench_free_port)
+    set -- $(for i in 1 2 3 4 5 6; do bench_free_port; done | tr '\n' ' ')
+    ACME_PORT=$1 MGMT_PORT=$2 HTTP_PORT=$3 TLS_PORT=$4 DNS_PORT=$5 CTS_PORT=$6
     cat > "$W/pebble.json" <<JSON
 { "pebble": { "listenAddress": "127.0.0.1:$ACME_PORT",
   "managementListenAddress": "127.0.0.1:$MGMT_PORT",

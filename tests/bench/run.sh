@@ -236,7 +236,8 @@ done
 echo "  client CPU $(awk -v c="$(fig service8.cpu_s_per_cert)" 'BEGIN{print c*1000}') ms/cert (target <= 10);"\
      "requests/cert $(fig service8.req_per_cert) (Pebble log), single client after the first $(fig single.req_after_first) (target <= 8);"\
      "peak RSS $(fig service8.rss_mb) MB (target <= 20)"
-echo "  Pebble CPU: $(fig service8.pebble_cpu_ms_per_cert) ms/cert"
+echo "  Pebble CPU: $(fig service8.pebble_cpu_ms_per_cert) ms/cert;"\
+     "Pebble deadlocks met (run repeated on a new Pebble): $(awk '$1 == "pebble_deadlocks"' "$OUT" | wc -l)"
 echo "cold start (new process, new account, 1 cert): libacme $(fig acme.cold.s_per_cert) s,"\
      "uacme $(fig uacme.cold.s_per_cert) s ($(ratio "$(fig uacme.cold.s_per_cert)" "$(fig acme.cold.s_per_cert)") faster)"
 echo
