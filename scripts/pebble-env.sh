@@ -8,6 +8,8 @@
 #   PEBBLE_HTTP_PORT, PEBBLE_TLS_PORT  where Pebble validates http-01 / tls-alpn-01
 # Set PEBBLE_OWN_RESPONDERS=1 before starting to keep challtestsrv off those
 # two ports, so that your own responder (acmed) can listen there.
+# Set PEBBLE_DNS_SERVER=host:port to have Pebble resolve (dns-01 TXT lookups
+# included) through that server instead of challtestsrv's DNS.
 # pebble_env_stop stops both and removes the directory.
 
 free_port() {
@@ -57,7 +59,8 @@ JSON
         > "$w/challtestsrv.log" 2>&1 &
     CTS_PID=$!
     PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=${PEBBLE_WFE_NONCEREJECT:-5} \
-        pebble -config "$w/pebble.json" -dnsserver "127.0.0.1:$dns_port" -strict=false \
+        pebble -config "$w/pebble.json" \
+        -dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$dns_port}" -strict=false \
         > "$w/pebble.log" 2>&1 &
     PEBBLE_PID=$!
     PEBBLE_DIR_URL="https://127.0.0.1:$acme_port/dir"
