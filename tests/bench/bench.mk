@@ -8,6 +8,6 @@ tests_bench_bench_endpoint_SOURCES = tests/bench/bench-endpoint.c
 tests_bench_bench_endpoint_CPPFLAGS = $(AM_CPPFLAGS) $(GNUTLS_CFLAGS)
 tests_bench_bench_endpoint_LDADD = lib/libacme.la $(GNUTLS_LIBS) $(PTHREAD_LIBS)
 CLEANFILES += tests/bench/bench-issue$(EXEEXT) tests/bench/bench-endpoint$(EXEEXT)
-EXTRA_DIST += tests/bench/run.sh tests/bench/lib.sh
+EXTRA_DIST += tests/bench/run.sh tests/bench/lib.sh doc/PERFORMANCE
 bench: tests/bench/bench-issue$(EXEEXT) tests/bench/bench-endpoint$(EXEEXT)
 .PHONY: bench
