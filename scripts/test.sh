@@ -17,8 +17,8 @@ make -j"$(nproc)" check || status=$?
 # Show every test's log tail when something failed, then the summary.
 if [ "$status" -ne 0 ]; then
     for log in $(find . -name '*.log' ! -name config.log ! -name test-suite.log); do
-        if grep -q '^not ok\|^ERROR\|^FAIL' "${log%.log}.trs" 2>/dev/null; then
-            echo "=== $log"; tail -n 60 "$log"
+        if grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "${log%.log}.trs" 2>/dev/null; then
+            echo "=== $log"; tail -n 150 "$log"
         fi
     done
     exit "$status"

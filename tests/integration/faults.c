@@ -164,7 +164,14 @@ static const char *const kill_names[NKILL] = {
 
 typedef struct rctx {
     pebble *p;
-    acme_key *account_key;
+    /*
+     * One account key a round: even with PEBBLE_AUTHZREUSE=0, Pebble now
+     * and then (about one order in a hundred) hands out an order that
+     * reuses the account's valid authorization, with no challenge to kill
+     * at.  A new account has no valid authorization to reuse.
+     */
+    acme_key *account_keys[NKILL];
+    unsigned int account;             /* the index in use; guarded by mu */
     pthread_mutex_t mu;
     kill_point armed;                 /* guarded by mu */
     unsigned int kills;               /* guarded by mu */
@@ -184,21 +191,27 @@ static void rctx_init(rctx *c, const pebble_options *po)
     pthread_mutex_init(&c->mu, NULL);
     c->armed = KILL_NONE;
     c->p = pebble_start(po);
-    g_assert_cmpint(acme_key_generate(&c->account_key, ACME_KEY_EC_P256, NULL), ==, ACME_OK);
+    for (size_t i = 0; i < NKILL; i++)
+        g_assert_cmpint(acme_key_generate(&c->account_keys[i], ACME_KEY_EC_P256, NULL), ==,
+                        ACME_OK);
 }
 
 static void rctx_clear(rctx *c)
 {
-    acme_key_free(c->account_key);
+    for (size_t i = 0; i < NKILL; i++)
+        acme_key_free(c->account_keys[i]);
     pebble_stop(c->p);
     g_free(c->last_fail_msg);
     pthread_mutex_destroy(&c->mu);
 }
 
+/* Arm kill point @p k; a round past the first also moves to the next account. */
 static void arm(rctx *c, kill_point k)
 {
     pthread_mutex_lock(&c->mu);
     c->armed = k;
+    if (k > 0 && (unsigned int)k < NKILL)
+        c->account = (unsigned int)k;
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -253,7 +266,9 @@ static int make_client(rctx *c, acme_client **out, acme_log_level level, acme_er
     acme_client_options o = ACME_CLIENT_OPTIONS_INIT;
 
     o.directory_url = c->p->directory_url;
-    o.account_key = c->account_key;
+    pthread_mutex_lock(&c->mu);
+    o.account_key = c->account_keys[c->account];
+    pthread_mutex_unlock(&c->mu);
     o.ca_file = c->p->ca_file;
     o.user_agent = "libacme-fault-tests";
     /* badnonce_retries left 0: the default bound is what is under test. */
