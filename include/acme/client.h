@@ -360,7 +360,8 @@ ACME_EXTERN const acme_challenge *acme_authorization_find_challenge(const acme_a
 
 /**
  * Poll the authorization until it leaves "pending" (or @p deadline),
- * honouring Retry-After.
+ * honouring Retry-After.  A pending authorization is first looked at
+ * after 50 ms, then 100 ms later, doubling up to 2 s.
  *
  * @return ACME_OK when valid; ACME_E_REJECTED when invalid: the error is
  *         the failed challenge's problem (e.g. "connection refused"), with

@@ -298,7 +298,9 @@ static int authz_failed(const acme_authorization *a, acme_error **err)
 
 /*
  * RFC 8555 §7.5.1: after responding, the client polls the authorization
- * until it is no longer pending, honouring Retry-After.
+ * until it is no longer pending, honouring Retry-After.  A pending one is
+ * first looked at after ACME__POLL_AUTHZ_FIRST_MS, then on the schedule of
+ * acme__poll_delay_ms().
  */
 int acme_authorization_poll(acme_authorization *authz, acme_client *client, time_t deadline,
                             acme_error **err)
@@ -309,8 +311,13 @@ int acme_authorization_poll(acme_authorization *authz, acme_client *client, time
         return acme_error_set(err, ACME_E_INVALID, _("missing argument"));
     deadline = acme__deadline(deadline);
     for (unsigned int attempt = 0;; attempt++) {
-        if ((rc = acme__poll_wait(client, attempt, attempt ? authz->retry_after : -1, deadline,
-                                  "authorization", err)) < 0)
+        if (attempt == 0 && authz->status == ACME_STATUS_PENDING)
+            rc = acme__poll_sleep(client, ACME__POLL_AUTHZ_FIRST_MS, deadline, "authorization",
+                                  err);
+        else
+            rc = acme__poll_wait(client, attempt, attempt ? authz->retry_after : -1, deadline,
+                                 "authorization", err);
+        if (rc < 0)
             return rc;
         if ((rc = authz_fetch(authz, client, authz->url, err)) < 0)
             return rc;

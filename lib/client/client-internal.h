@@ -164,6 +164,18 @@ int64_t acme__poll_delay_ms(unsigned int attempt, int64_t retry_after);
 int acme__poll_wait(acme_client *client, unsigned int attempt, int64_t retry_after,
                     time_t deadline, const char *what, acme_error **err);
 
+/* The same for a wait of @p ms milliseconds (0: no wait, only the checks). */
+int acme__poll_sleep(acme_client *client, int64_t ms, time_t deadline, const char *what,
+                     acme_error **err);
+
+/*
+ * The first look at an authorization that is pending after its challenge
+ * was answered waits this long: a CA needs at least a few milliseconds
+ * to validate (Pebble on loopback about 10), so a look at once only
+ * costs a request.
+ */
+#define ACME__POLL_AUTHZ_FIRST_MS 50
+
 /*
  * Parse an order or authorization response into a zeroed @p o or @p a
  * (freed with acme_order_free() / acme_authorization_free(), or cleared on

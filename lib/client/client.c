@@ -207,7 +207,13 @@ int64_t acme__poll_delay_ms(unsigned int attempt, int64_t retry_after)
 int acme__poll_wait(acme_client *client, unsigned int attempt, int64_t retry_after,
                     time_t deadline, const char *what, acme_error **err)
 {
-    int64_t ms = acme__poll_delay_ms(attempt, retry_after);
+    return acme__poll_sleep(client, acme__poll_delay_ms(attempt, retry_after), deadline, what,
+                            err);
+}
+
+int acme__poll_sleep(acme_client *client, int64_t ms, time_t deadline, const char *what,
+                     acme_error **err)
+{
     time_t now = time(NULL);
 
     if (acme__transport_cancelled(client->transport))
