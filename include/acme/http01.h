@@ -154,13 +154,13 @@ ACME_EXTERN int acme_http01_responder(acme_responder **out, acme_http01 *h, acme
 #define ACME_HTTP01_SERVER_OPTIONS_VERSION 1
 
 /** Default of acme_http01_server_options.max_connections. */
-#define ACME_HTTP01_MAX_CONNECTIONS 64
+#define ACME_HTTP01_MAX_CONNECTIONS 512
 /** Default of acme_http01_server_options.max_connections_per_ip. */
 #define ACME_HTTP01_MAX_CONNECTIONS_PER_IP 16
 /** Default of acme_http01_server_options.timeout_seconds. */
-#define ACME_HTTP01_TIMEOUT_SECONDS 10
+#define ACME_HTTP01_TIMEOUT_SECONDS 5
 /** Default of acme_http01_server_options.memory_per_connection (bytes). */
-#define ACME_HTTP01_MEMORY_PER_CONNECTION 16384
+#define ACME_HTTP01_MEMORY_PER_CONNECTION 8192
 
 /**
  * Limits of a standalone listener.  Initialise with
@@ -169,14 +169,16 @@ ACME_EXTERN int acme_http01_responder(acme_responder **out, acme_http01 *h, acme
  * keep a slow or hostile client from holding the listener: a client that
  * trickles bytes holds one connection (never the thread) for at most
  * about memory_per_connection * timeout_seconds seconds, and one address
- * at most max_connections_per_ip of them.  See libacme-http01(3).
+ * at most max_connections_per_ip of them, so it takes max_connections /
+ * max_connections_per_ip addresses (32 by default) to fill the listener.
+ * See libacme-http01(3).
  */
 typedef struct acme_http01_server_options {
     unsigned int version;              /**< ACME_HTTP01_SERVER_OPTIONS_VERSION */
-    unsigned int max_connections;      /**< open at once; more are refused; default 64 */
+    unsigned int max_connections;      /**< open at once; more are refused; default 512 */
     unsigned int max_connections_per_ip; /**< open at once from one address; default 16 */
-    unsigned int timeout_seconds;      /**< an idle connection is closed after it; default 10 */
-    size_t memory_per_connection;      /**< request line and headers must fit; default 16 KiB */
+    unsigned int timeout_seconds;      /**< an idle connection is closed after it; default 5 */
+    size_t memory_per_connection;      /**< request line and headers must fit; default 8 KiB */
     unsigned int threads;              /**< 0 or 1: one event-driven thread; more: a pool */
 } acme_http01_server_options;
 

@@ -714,6 +714,75 @@ static void test_listen_incomplete(ListenFixture *f, gconstpointer data)
     }
 }
 
+/* Default limits, but an idle timeout no test run comes near. */
+static const acme_http01_server_options slow_opts = {
+    .version = ACME_HTTP01_SERVER_OPTIONS_VERSION,
+    .timeout_seconds = 600,
+};
+
+#define SLOW_ADDRESSES 8
+
+/* A connection to 127.0.0.1:@p port from 127.0.0.@p host. */
+static int connect_from(unsigned int host, unsigned int port)
+{
+    struct sockaddr_in sin;
+    struct timeval tv = { 20, 0 }; /* the bound on a request held up behind stalled ones */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK + host - 1);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/*
+ * A slow-client attack with the default limits: SLOW_ADDRESSES addresses
+ * each open as many connections as one address may and stall in the
+ * request line.  That is twice what the old default of 64 connections
+ * held, and a good client waited for the idle timeout; now it is
+ * answered at once, and every stalled connection is still open (held,
+ * not dropped to make room).
+ */
+static void test_listen_slow_clients(ListenFixture *f, gconstpointer data)
+{
+    static const char partial[] = "GET " PREFIX;
+    static const char req[] = "GET " PREFIX TOK1 " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    enum { N = SLOW_ADDRESSES * ACME_HTTP01_MAX_CONNECTIONS_PER_IP };
+    int *fds = g_new(int, N), good;
+    GString *out;
+    char c;
+
+    (void)data;
+    g_assert_cmpuint(N, <=, ACME_HTTP01_MAX_CONNECTIONS);
+    for (int i = 0; i < N; i++) {
+        fds[i] = connect_from(2 + (unsigned int)i % SLOW_ADDRESSES, f->port);
+        raw_send(fds[i], partial, sizeof(partial) - 1);
+    }
+    good = connect_from(1, f->port);
+    raw_send(good, req, sizeof(req) - 1);
+    out = raw_read_all(good);
+    g_assert_true(g_str_has_prefix(out->str, "HTTP/1.1 200"));
+    g_assert_true(g_str_has_suffix(out->str, "\r\n\r\n" KA1));
+    g_string_free(out, TRUE);
+    close(good);
+    for (int i = 0; i < N; i++) {
+        ssize_t k = recv(fds[i], &c, 1, MSG_DONTWAIT);
+
+        if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            g_error("stalled connection %d was closed (recv %zd: %s)", i, k, g_strerror(errno));
+    }
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    g_free(fds);
+    assert_still_serving(f->port);
+}
+
 static const acme_http01_server_options per_ip_opts = {
     .version = ACME_HTTP01_SERVER_OPTIONS_VERSION,
     .max_connections_per_ip = 2,
@@ -1143,6 +1212,8 @@ int main(int argc, char **argv)
                test_listen_incomplete, listen_teardown);
     g_test_add("/http01/listen/per-ip", ListenFixture, &per_ip_opts, listen_setup,
                test_listen_per_ip, listen_teardown);
+    g_test_add("/http01/listen/slow-clients", ListenFixture, &slow_opts, listen_setup,
+               test_listen_slow_clients, listen_teardown);
     g_test_add_func("/http01/listen/errors", test_listen_errors);
     g_test_add_func("/http01/listen/standalone-responder", test_listen_standalone_responder);
 #else
