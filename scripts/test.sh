@@ -1,30 +1,52 @@
 #!/bin/sh
 # The test command: install dependencies, build from a clean tree, run
 # every test (unit, integration against a real Pebble, headers, exports,
-# man pages), then make distcheck.
+# man pages), then make distcheck, the suite again under AddressSanitizer
+# with UndefinedBehaviorSanitizer and under ThreadSanitizer, and the
+# fuzz targets for a fixed budget.
+#
+# Environment: BUILD_DIR (build), SANITIZERS ("address,undefined thread";
+# empty skips them), FUZZ_SECONDS (30).
 set -eu
 cd "$(dirname "$0")/.."
+top=$(pwd)
 sh scripts/deps.sh
 ./autogen.sh >/dev/null 2>&1 || ./autogen.sh
-build=${BUILD_DIR:-build}
-rm -rf "$build"
-mkdir -p "$build"
-cd "$build"
-../configure --enable-werror
-make -j"$(nproc)"
-status=0
-make -j"$(nproc)" check || status=$?
-# Show every test's log tail when something failed, then the summary.
-if [ "$status" -ne 0 ]; then
-    for log in $(find . -name '*.log' ! -name config.log ! -name test-suite.log); do
-        if grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "${log%.log}.trs" 2>/dev/null; then
-            echo "=== $log"; tail -n 150 "$log"
+jobs=$(nproc)
+
+# check DIR CONFIGURE-ARGS...: configure in a fresh DIR, build, make check;
+# on failure print the log of every failed test, then stop.
+check() {
+    dir=$1
+    shift
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    (
+        cd "$dir"
+        "$top/configure" --enable-werror "$@"
+        make -j"$jobs"
+        status=0
+        make -j"$jobs" check || status=$?
+        if [ "$status" -ne 0 ]; then
+            for trs in $(find . -name '*.trs'); do
+                if grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs"; then
+                    echo "=== ${trs%.trs}.log"
+                    tail -n 150 "${trs%.trs}.log"
+                fi
+            done
+            echo "make check failed in $dir ($*)"
+            exit "$status"
         fi
-    done
-    exit "$status"
-fi
-make -j"$(nproc)" distcheck
+    )
+}
+
+build=${BUILD_DIR:-build}
+check "$build"
+(cd "$build" && make -j"$jobs" distcheck)
+for san in ${SANITIZERS-address,undefined thread}; do
+    echo "=== make check with -fsanitize=$san"
+    check "$build/san-$(echo "$san" | tr , -)" --with-sanitizer="$san"
+done
 # Fuzzing: every libFuzzer target for a fixed budget in a clang build.
-cd ..
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} sh tests/fuzz/ci.sh
 echo "all tests passed"
