@@ -30,8 +30,8 @@ typedef enum acme_error_code {
     ACME_E_NETWORK      = -4,  /**< connection, DNS resolution, transfer */
     ACME_E_TLS          = -5,  /**< TLS handshake or certificate verification */
     ACME_E_PROTOCOL     = -6,  /**< the server broke the protocol (bad JSON, content type, size) */
-    ACME_E_REJECTED     = -7,  /**< the CA refused the request (see the problem type) */
-    ACME_E_RATELIMITED  = -8,  /**< rate limited: wait for Retry-After */
+    ACME_E_REJECTED     = -7,  /**< the CA (or a DNS provider) refused the request (see the problem type) */
+    ACME_E_RATELIMITED  = -8,  /**< rate limited by the CA or a DNS provider: wait for Retry-After */
     ACME_E_CANCELLED    = -9,  /**< cancelled by the application or by stop */
     ACME_E_TIMEOUT      = -10, /**< a deadline passed */
     ACME_E_NOMEM        = -11, /**< out of memory */

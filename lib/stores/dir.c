@@ -12,7 +12,9 @@
  * which neither txsni, txacme nor list() takes for an entry) is written,
  * fsync'd and renamed over the target, and then the directory is fsync'd
  * so that the rename itself survives a crash.  A failure at any step
- * removes the temporary file and leaves the old target whole.
+ * removes the temporary file and leaves the old target whole; a writer
+ * killed mid-way leaves it behind, and the next acme_store_dir_new()
+ * removes it once it is an hour old.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <acme/crypto.h>
@@ -38,6 +41,11 @@
 
 /* A certificate file is a few kilobytes; anything this big is not one. */
 #define MAX_FILE (1024 * 1024)
+
+/* Temporary files: ".acme-" ... ".tmp"; one this old was left by a writer that died. */
+#define TEMP_PREFIX ".acme-"
+#define TEMP_SUFFIX ".tmp"
+#define TEMP_STALE_SECONDS 3600
 #define ACCOUNT_KEY_FILE "client.key"
 
 typedef struct dirstore {
@@ -162,7 +170,8 @@ static void temp_name(char *buf, size_t len)
 
     if (acme__random(r, sizeof(r)) < 0)
         memset(r, 0, sizeof(r));
-    snprintf(buf, len, ".acme-%ld-%lu-%02x%02x%02x%02x%02x%02x%02x%02x.tmp", (long)getpid(), c,
+    snprintf(buf, len, TEMP_PREFIX "%ld-%lu-%02x%02x%02x%02x%02x%02x%02x%02x" TEMP_SUFFIX,
+             (long)getpid(), c,
              r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
 }
 
@@ -359,6 +368,41 @@ static const acme_store_ops dir_ops = {
     .destroy = dir_destroy,
 };
 
+/*
+ * Remove the temporary files a killed writer left (SIGKILL, power loss
+ * between write and rename).  Only those untouched for an hour: a live
+ * writer, in this process or another sharing the directory, finishes in
+ * milliseconds.  Best effort: an unreadable directory is reported later,
+ * by the first real operation.
+ */
+static void sweep_temp_files(const dirstore *d)
+{
+    int fd = dup(d->dirfd);
+    DIR *dir;
+    struct dirent *de;
+    time_t now = time(NULL);
+
+    if (fd < 0)
+        return;
+    if (!(dir = fdopendir(fd))) {
+        close(fd);
+        return;
+    }
+    while ((de = readdir(dir))) {
+        struct stat st;
+        size_t n = strlen(de->d_name);
+
+        if (n <= strlen(TEMP_PREFIX) + strlen(TEMP_SUFFIX) ||
+            strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) != 0 ||
+            strcmp(de->d_name + n - strlen(TEMP_SUFFIX), TEMP_SUFFIX) != 0)
+            continue;
+        if (fstatat(d->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_mtime + TEMP_STALE_SECONDS < now)
+            unlinkat(d->dirfd, de->d_name, 0);
+    }
+    closedir(dir);
+}
+
 int acme_store_dir_new(acme_store **out, const char *path, acme_error **err)
 {
     dirstore *d;
@@ -392,6 +436,7 @@ int acme_store_dir_new(acme_store **out, const char *path, acme_error **err)
         return acme_error_set(err, ACME_E_IO, _("cannot open directory %s: %s"), path,
                               errstr(e, buf, sizeof(buf)));
     }
+    sweep_temp_files(d);
     return acme_store_new(out, &dir_ops, d, err);
 }
 

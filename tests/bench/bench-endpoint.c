@@ -6,7 +6,11 @@
  *   hs_1, hs_10000   TLS handshakes per second against the endpoint with 1
  *                    and with 10,000 certificates in a directory store
  *                    (SNI names drawn at random, every name loaded once
- *                    before measuring)
+ *                    before measuring): both endpoints run side by side
+ *                    and are measured in ROUNDS alternating windows of
+ *                    WINDOW_S seconds (A B, then B A), so that drift on
+ *                    a shared machine hits both alike; the medians
+ *   hs_ratio         the median of the rounds' hs_10000 / hs_1
  *   hs_gnutls_serv   the same client against gnutls-serv serving one
  *                    certificate (the bound on this machine)
  *   start_s          endpoint start to the first handshake served, over a
@@ -46,6 +50,8 @@
 #define NCERTS 10000
 #define CLIENTS 2
 #define MEASURE_S 3.0
+#define ROUNDS 10
+#define WINDOW_S 1.0
 
 static const char *workdir = "/tmp/libacme-bench-ep";
 
@@ -266,8 +272,8 @@ static void *load_thread(void *arg)
     return NULL;
 }
 
-/* Handshakes per second with CLIENTS threads for MEASURE_S seconds. */
-static double measure(unsigned int port, unsigned int nnames)
+/* Handshakes per second with CLIENTS threads for @p seconds. */
+static double measure(unsigned int port, unsigned int nnames, double seconds)
 {
     pthread_t t[CLIENTS];
     load l[CLIENTS];
@@ -278,7 +284,7 @@ static double measure(unsigned int port, unsigned int nnames)
         memset(&l[i], 0, sizeof(l[i]));
         l[i].port = port;
         l[i].nnames = nnames;
-        l[i].until = t0 + MEASURE_S;
+        l[i].until = t0 + seconds;
         l[i].seed = (unsigned int)(i + 1) * 7919u;
         pthread_create(&t[i], NULL, load_thread, &l[i]);
     }
@@ -290,6 +296,20 @@ static double measure(unsigned int port, unsigned int nnames)
     if (failed > 0)
         fprintf(stderr, "bench-endpoint: %lu handshakes failed\n", failed);
     return (double)done / (now_s() - t0);
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double p = *(const double *)x, q = *(const double *)y;
+
+    return (p > q) - (p < q);
+}
+
+/* The median of @p n values (sorts them). */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---- the endpoint ---- */
@@ -365,7 +385,7 @@ static double gnutls_serv_rate(const char *prog, const char *dir)
 
             if (fd >= 0) {
                 close(fd);
-                rate = measure(port, 1);
+                rate = measure(port, 1, MEASURE_S);
                 break;
             }
             struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -449,7 +469,6 @@ int main(int argc, char **argv)
 {
     const char *gnutls_serv = NULL, *wrk = NULL;
     char one[512], many[512], cmd[1024];
-    ep e;
     int ch;
 
     while ((ch = getopt(argc, argv, "m:w:g:k:")) != -1) {
@@ -475,28 +494,43 @@ int main(int argc, char **argv)
         fail("cannot copy a certificate");
 
     /* 1 certificate. */
-    ep_start(&e, one);
-    unsigned int port = acme_endpoint_port(e.endpoint);
+    ep e1, en;
 
-    touch_all(port, 1);
-    double hs1 = measure(port, 1);
+    ep_start(&e1, one);
+    unsigned int port1 = acme_endpoint_port(e1.endpoint);
+
+    touch_all(port1, 1);
     long rss1 = rss_kb();
-
-    ep_stop(&e);
 
     /* 10,000 certificates: start to the first handshake served. */
     double t0 = now_s();
 
-    ep_start(&e, many);
-    port = acme_endpoint_port(e.endpoint);
-    touch_all(port, 1);
+    ep_start(&en, many);
+    unsigned int portn = acme_endpoint_port(en.endpoint);
+
+    touch_all(portn, 1);
     double start_s = now_s() - t0;
 
-    touch_all(port, NCERTS);
+    touch_all(portn, NCERTS);
     long rss_many = rss_kb();
-    double hsn = measure(port, NCERTS);
 
-    ep_stop(&e);
+    /* Alternating windows, A B then B A. */
+    double a[ROUNDS], b[ROUNDS], r[ROUNDS];
+
+    for (int i = 0; i < ROUNDS; i++) {
+        if (i % 2 == 0) {
+            a[i] = measure(port1, 1, WINDOW_S);
+            b[i] = measure(portn, NCERTS, WINDOW_S);
+        } else {
+            b[i] = measure(portn, NCERTS, WINDOW_S);
+            a[i] = measure(port1, 1, WINDOW_S);
+        }
+        r[i] = a[i] > 0 ? b[i] / a[i] : 0;
+    }
+    double hs1 = median(a, ROUNDS), hsn = median(b, ROUNDS), ratio = median(r, ROUNDS);
+
+    ep_stop(&en);
+    ep_stop(&e1);
 
     double hsg = gnutls_serv ? gnutls_serv_rate(gnutls_serv, many) : 0;
     double rps = 0, rps_attack = 0;
@@ -505,10 +539,10 @@ int main(int argc, char **argv)
     if (wrk)
         http01_bench(wrk, &rps, &held, &tried, &rps_attack);
 
-    printf("clients=%d hs_1=%.0f hs_10000=%.0f hs_gnutls_serv=%.0f start_s=%.4f "
+    printf("clients=%d hs_1=%.0f hs_10000=%.0f hs_ratio=%.3f hs_gnutls_serv=%.0f start_s=%.4f "
            "kb_per_cert=%.2f rss_1_kb=%ld rss_10000_kb=%ld http01_rps=%.0f slow_tried=%u "
            "slow_held=%u slow_ok_rps=%.0f\n",
-           CLIENTS, hs1, hsn, hsg, start_s, (double)(rss_many - rss1) / (NCERTS - 1), rss1,
+           CLIENTS, hs1, hsn, ratio, hsg, start_s, (double)(rss_many - rss1) / (NCERTS - 1), rss1,
            rss_many, rps, tried, held, rps_attack);
     gnutls_global_deinit();
     return 0;

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <acme/acme.h>
 #include <acme/sys/error.h>
@@ -624,6 +626,58 @@ static void test_dir_mode_despite_umask(DirFixture *f, gconstpointer data)
     acme_bundle_free(b);
 }
 
+/*
+ * A writer killed between write and rename leaves its temporary file;
+ * the next open removes those an hour old and leaves younger ones (a
+ * live writer's) and everything else alone.
+ */
+static void test_dir_sweep_temp(DirFixture *f, gconstpointer data)
+{
+    static const char *const stale[] = { ".acme-1-1-0000000000000000.tmp", ".acme-x.tmp" };
+    static const char *const kept[] = {
+        ".acme-2-1-0000000000000000.tmp", /* fresh */
+        ".acme-old-but-not.tmp.pem",      /* not a temporary name */
+        ".other-1.tmp",
+        "old.example.pem",
+    };
+    struct utimbuf old = { 0, 0 };
+    acme_store *again = NULL;
+
+    (void)data;
+    old.actime = old.modtime = time(NULL) - 2 * 3600;
+    for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
+        char *p = path_in(f, stale[i]);
+
+        write_file(f, stale[i], "half a certificate");
+        g_assert_cmpint(g_utime(p, &old), ==, 0);
+        g_free(p);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
+        char *p = path_in(f, kept[i]);
+
+        write_file(f, kept[i], "");
+        if (i > 0)
+            g_assert_cmpint(g_utime(p, &old), ==, 0);
+        g_free(p);
+    }
+    g_assert_cmpint(acme_store_dir_new(&again, f->dir, NULL), ==, ACME_OK);
+    for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
+        char *p = path_in(f, stale[i]);
+
+        if (g_file_test(p, G_FILE_TEST_EXISTS))
+            g_error("%s was not removed", stale[i]);
+        g_free(p);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
+        char *p = path_in(f, kept[i]);
+
+        if (!g_file_test(p, G_FILE_TEST_EXISTS))
+            g_error("%s was removed", kept[i]);
+        g_free(p);
+    }
+    acme_store_free(again);
+}
+
 static void test_dir_list_and_empty(DirFixture *f, gconstpointer data)
 {
     char *pem = concat(ec_chain.leaf.key_pem, ec_chain.leaf.cert_pem, NULL);
@@ -892,6 +946,7 @@ int main(int argc, char **argv)
     DIR_TEST("/store/dir/layout", test_dir_layout);
     DIR_TEST("/store/dir/mode-despite-umask", test_dir_mode_despite_umask);
     DIR_TEST("/store/dir/list-and-empty", test_dir_list_and_empty);
+    DIR_TEST("/store/dir/sweep-temp", test_dir_sweep_temp);
     DIR_TEST("/store/dir/not-regular", test_dir_not_regular);
     DIR_TEST("/store/dir/failed-write-keeps-old", test_dir_failed_write);
     DIR_TEST("/store/dir/fsize-limit-keeps-old", test_dir_fsize_limit);
