@@ -169,7 +169,7 @@ typedef int acme_endpoint_issue_fn(void *userdata, const char *name, acme_error 
 #define ACME_ENDPOINT_DEFAULT_MAX_CONNECTIONS 256u
 /** Worker threads unless acme_endpoint_options says otherwise. */
 #define ACME_ENDPOINT_DEFAULT_WORKERS 16u
-/** Milliseconds from accept to the end of the handshake, by default. */
+/** Milliseconds to wait for a ClientHello, and then for the handshake, by default. */
 #define ACME_ENDPOINT_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u
 /** Milliseconds a name missing from the store is remembered as missing. */
 #define ACME_ENDPOINT_DEFAULT_NEGATIVE_TTL_MS 1000u
@@ -183,14 +183,15 @@ typedef int acme_endpoint_issue_fn(void *userdata, const char *name, acme_error 
  * ACME_ENDPOINT_OPTIONS_INIT; 0 and NULL mean "the default".
  *
  * Connections.  The accept thread accepts while fewer than
- * @c max_connections connections are open (queued or being served);
- * past that it stops accepting, so new connections wait in the kernel's
- * listen backlog (and the kernel refuses or drops them once the backlog
- * is full).  @c workers threads take accepted connections in order; each
- * runs one connection's handshake and then its handler.  A connection
- * that waits for a worker counts against its handshake timeout, which
- * starts at accept: a flood of stalled clients costs each slot at most
- * @c handshake_timeout_ms.
+ * @c max_connections connections are open (waiting for their
+ * ClientHello, queued or being served); past that it stops accepting,
+ * so new connections wait in the kernel's listen backlog (and the
+ * kernel refuses or drops them once the backlog is full).  A new
+ * connection stays with the accept thread until its first TLS record
+ * has arrived whole (or @c handshake_timeout_ms passes, and it is
+ * closed), so stalled clients never hold a worker.  @c workers threads
+ * then take connections in order; each runs one connection's handshake,
+ * within @c handshake_timeout_ms of taking it, and then its handler.
  */
 typedef struct acme_endpoint_options {
     unsigned int version;             /**< ACME_ENDPOINT_OPTIONS_VERSION */

@@ -1,10 +1,14 @@
 /*
  * endpoint: the TLS SNI server endpoint (txacme's AutoTLSEndpoint).
  *
- * One accept thread polls the listening socket and a wake pipe; accepted
- * sockets go into a bounded queue; a fixed pool of worker threads takes
- * them in order, runs the TLS handshake (blocking I/O with a deadline
- * that starts at accept), then the application's handler.  Certificates
+ * One accept thread polls the listening socket, a wake pipe and the new
+ * connections whose first TLS record (the ClientHello) has not arrived
+ * whole yet; a connection whose record is there goes into a bounded
+ * queue, and one that stays silent or incomplete past the handshake
+ * timeout is closed there, so stalled clients never take a worker.  A
+ * fixed pool of worker threads takes queued connections in order, runs
+ * the TLS handshake (blocking I/O with a deadline of its own, from the
+ * moment a worker takes it), then the application's handler.  Certificates
  * come from the cache (endpoint/cache.c) through a GnuTLS certificate
  * retrieve function that copies the cached chain and key into each
  * handshake, so nothing is locked across a handshake and a reload never
@@ -29,6 +33,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -58,12 +63,21 @@
 #define MAX_NONFATAL 8
 /* The on-demand rate window. */
 #define OD_WINDOW_MS 60000
+/* TLS record header; the largest record a ClientHello may come in (RFC 8446 §5.1, with room). */
+#define RECORD_HEADER 5
+#define RECORD_MAX (16384 + 2048)
+#define CONTENT_HANDSHAKE 22
+/* With the accept queue full, how often the accept thread looks for room again. */
+#define FULL_RECHECK_MS 50
+/* A connection whose record is incomplete is looked at no more often than this. */
+#define HELLO_QUIET_MS 20
 
 typedef enum ep_state { EP_NEW, EP_LISTENING, EP_CLOSED } ep_state;
 
 typedef struct queued {
     int fd;
-    int64_t deadline;  /* monotonic ms: end of the handshake */
+    int64_t deadline;  /* waiting for the ClientHello: monotonic ms to give up at */
+    int64_t quiet_until; /* waiting, incomplete: not polled before (ms) */
 } queued;
 
 struct acme_endpoint_conn {
@@ -113,7 +127,10 @@ struct acme_endpoint {
     bool stopping;             /* guarded by lock */
     queued *queue;             /* guarded by lock: ring of max_conns */
     size_t qhead, qlen;        /* guarded by lock */
-    size_t open;               /* guarded by lock: queued + being served */
+    size_t open;               /* guarded by lock: waiting + queued + being served */
+    queued *hello;             /* accept thread only: waiting for their ClientHello */
+    size_t nhello;             /* accept thread only */
+    struct pollfd *pfd;        /* accept thread only: max_conns + 2 */
     int *active;               /* guarded by lock: each worker's socket, or -1 */
     int lfd;
     int wake[2];
@@ -581,7 +598,7 @@ void acme_endpoint_conn_close(acme_endpoint_conn *conn)
     conn_drop_fd(conn);
 }
 
-/* The handshake, with the deadline set at accept. */
+/* The handshake, with the deadline set when a worker took the connection. */
 static int handshake(acme_endpoint_conn *c, int64_t deadline)
 {
     int ret, nonfatal = 0;
@@ -680,7 +697,7 @@ static void *worker_main(void *arg)
         ep->active[index] = q.fd;
         pthread_mutex_unlock(&ep->lock);
 
-        serve(ep, index, q.fd, q.deadline);
+        serve(ep, index, q.fd, now_ms() + ep->hs_timeout_ms);
 
         pthread_mutex_lock(&ep->lock);
         ep->open--;
@@ -690,31 +707,170 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+typedef enum hello_state { HELLO_WAIT, HELLO_READY, HELLO_GONE } hello_state;
+
+/*
+ * Has the first TLS record arrived whole?  Peeked, never read: the bytes
+ * stay for GnuTLS.  Anything that is not a handshake record of a sane
+ * size is READY too: the worker's handshake refuses it at once, with an
+ * alert.  While waiting, SO_RCVLOWAT asks poll() to report the socket
+ * only once the missing bytes are there (Linux honours it for TCP).
+ */
+static hello_state hello_check(int fd)
+{
+    unsigned char h[RECORD_HEADER];
+    ssize_t n;
+    int avail = 0, need;
+
+    n = recv(fd, h, sizeof(h), MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return HELLO_GONE;
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? HELLO_WAIT
+                                                                          : HELLO_GONE;
+    if (h[0] != CONTENT_HANDSHAKE)
+        return HELLO_READY;
+    need = RECORD_HEADER;
+    if (n == RECORD_HEADER) {
+        need += (h[3] << 8) | h[4];
+        if (need - RECORD_HEADER > RECORD_MAX)
+            return HELLO_READY;
+        if (ioctl(fd, FIONREAD, &avail) < 0)
+            return HELLO_READY; /* cannot tell: let the handshake decide */
+        if (avail >= need)
+            return HELLO_READY;
+    }
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &need, sizeof(need));
+    return HELLO_WAIT;
+}
+
+/* Hand @p fd to the workers (its slot in open is already counted). */
+static void enqueue(acme_endpoint *ep, int fd)
+{
+    int one = 1;
+
+    /* Back to normal reads for GnuTLS. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+    pthread_mutex_lock(&ep->lock);
+    ep->queue[(ep->qhead + ep->qlen) % ep->max_conns] = (queued){ .fd = fd };
+    ep->qlen++;
+    pthread_cond_signal(&ep->work_cond);
+    pthread_mutex_unlock(&ep->lock);
+}
+
+/* Close a connection that never became a handshake. */
+static void drop(acme_endpoint *ep, int fd)
+{
+    close(fd);
+    pthread_mutex_lock(&ep->lock);
+    ep->open--;
+    pthread_cond_signal(&ep->space_cond);
+    pthread_mutex_unlock(&ep->lock);
+}
+
+static void hello_remove(acme_endpoint *ep, size_t i)
+{
+    ep->hello[i] = ep->hello[--ep->nhello];
+}
+
+/* A new connection: queued now if its ClientHello is there, else it waits. */
+static void hello_add(acme_endpoint *ep, int fd, int64_t now)
+{
+    switch (hello_check(fd)) {
+    case HELLO_READY:
+        enqueue(ep, fd);
+        break;
+    case HELLO_GONE:
+        drop(ep, fd);
+        break;
+    case HELLO_WAIT:
+        ep->hello[ep->nhello++] =
+            (queued){ .fd = fd, .deadline = now + ep->hs_timeout_ms, .quiet_until = 0 };
+        break;
+    }
+}
+
+/* Look at the waiting connections poll() reported (pfd[base + i]) and those past their deadline. */
+static void hello_scan(acme_endpoint *ep, size_t base, size_t npolled, int64_t now)
+{
+    /* Backwards: removal moves the last entry, already looked at, into i. */
+    for (size_t i = ep->nhello; i-- > 0;) {
+        queued *q = &ep->hello[i];
+        bool polled = i < npolled && ep->pfd[base + i].fd == q->fd;
+        hello_state st = HELLO_WAIT;
+
+        if (polled && ep->pfd[base + i].revents) {
+            st = hello_check(q->fd);
+            /* Reported but still short (no SO_RCVLOWAT): do not spin on it. */
+            if (st == HELLO_WAIT)
+                q->quiet_until = now + HELLO_QUIET_MS;
+        }
+        if (st == HELLO_WAIT && now >= q->deadline)
+            st = HELLO_GONE;
+        if (st == HELLO_READY)
+            enqueue(ep, q->fd);
+        else if (st == HELLO_GONE)
+            drop(ep, q->fd);
+        if (st != HELLO_WAIT)
+            hello_remove(ep, i);
+    }
+}
+
 static void *accept_main(void *arg)
 {
     acme_endpoint *ep = arg;
-    struct pollfd pfd[2];
 
     for (;;) {
-        int fd, timeout = -1;
+        int64_t now = now_ms(), wake_at = INT64_MAX;
+        size_t n = 0, base, npolled = 0;
+        int fd, timeout, lfd_at = -1;
+        bool room;
 
-        /* Past max_conns, leave new connections in the kernel backlog. */
         pthread_mutex_lock(&ep->lock);
-        while (!ep->stopping && ep->open >= ep->max_conns)
+        /* Full and nobody waiting here: leave new connections in the kernel backlog. */
+        while (!ep->stopping && ep->open >= ep->max_conns && ep->nhello == 0)
             pthread_cond_wait(&ep->space_cond, &ep->lock);
         if (ep->stopping) {
             pthread_mutex_unlock(&ep->lock);
             break;
         }
+        room = ep->open < ep->max_conns;
         pthread_mutex_unlock(&ep->lock);
 
-        pfd[0] = (struct pollfd){ .fd = ep->wake[0], .events = POLLIN };
-        pfd[1] = (struct pollfd){ .fd = ep->lfd, .events = POLLIN };
-        if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+        ep->pfd[n++] = (struct pollfd){ .fd = ep->wake[0], .events = POLLIN };
+        if (room) {
+            lfd_at = (int)n;
+            ep->pfd[n++] = (struct pollfd){ .fd = ep->lfd, .events = POLLIN };
+        } else {
+            wake_at = now + FULL_RECHECK_MS;
+        }
+        base = n;
+        for (size_t i = 0; i < ep->nhello; i++) {
+            const queued *q = &ep->hello[i];
+
+            if (q->deadline < wake_at)
+                wake_at = q->deadline;
+            if (q->quiet_until > now) {
+                if (q->quiet_until < wake_at)
+                    wake_at = q->quiet_until;
+                /* Keeps its place (the index) but asks for nothing. */
+                ep->pfd[n++] = (struct pollfd){ .fd = q->fd, .events = 0 };
+            } else {
+                ep->pfd[n++] = (struct pollfd){ .fd = q->fd, .events = POLLIN };
+            }
+        }
+        npolled = n - base;
+        timeout = wake_at == INT64_MAX ? -1
+                  : wake_at <= now       ? 0
+                  : wake_at - now > 60000 ? 60000
+                                          : (int)(wake_at - now);
+        if (poll(ep->pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
             break;
-        if (pfd[0].revents)
+        if (ep->pfd[0].revents)
             break;
-        if (!pfd[1].revents)
+        now = now_ms();
+        hello_scan(ep, base, npolled, now);
+        if (lfd_at < 0 || !ep->pfd[lfd_at].revents)
             continue;
         fd = accept4(ep->lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
@@ -722,7 +878,7 @@ static void *accept_main(void *arg)
              * in the kernel and the socket readable; pause, not spin. */
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
                 errno != ECONNABORTED)
-                poll(pfd, 1, ACCEPT_PAUSE_MS);
+                poll(ep->pfd, 1, ACCEPT_PAUSE_MS);
             continue;
         }
         pthread_mutex_lock(&ep->lock);
@@ -731,12 +887,9 @@ static void *accept_main(void *arg)
             close(fd);
             break;
         }
-        ep->queue[(ep->qhead + ep->qlen) % ep->max_conns] =
-            (queued){ .fd = fd, .deadline = now_ms() + ep->hs_timeout_ms };
-        ep->qlen++;
         ep->open++;
-        pthread_cond_signal(&ep->work_cond);
         pthread_mutex_unlock(&ep->lock);
+        hello_add(ep, fd, now);
     }
     return NULL;
 }
@@ -841,6 +994,10 @@ static void stop_threads(acme_endpoint *ep)
         pthread_join(ep->workers[i], NULL);
     ep->nstarted = 0;
     /* Nobody took these: close them unserved. */
+    while (ep->nhello > 0) {
+        close(ep->hello[--ep->nhello].fd);
+        ep->open--;
+    }
     while (ep->qlen > 0) {
         close(ep->queue[ep->qhead].fd);
         ep->qhead = (ep->qhead + 1) % ep->max_conns;
@@ -1023,6 +1180,8 @@ void acme_endpoint_free(acme_endpoint *ep)
     free(ep->alpn);
     free(ep->default_name);
     free(ep->queue);
+    free(ep->hello);
+    free(ep->pfd);
     free(ep->active);
     free(ep->workers);
     free(ep->od_inflight);
@@ -1107,6 +1266,8 @@ int acme_endpoint_new(acme_endpoint **out, const acme_endpoint_options *opts, ac
     if (ep->reg && (rc = add_alpn(ep, ACME_TLSALPN01_ALPN, err)) < 0)
         goto fail;
     if (!(ep->queue = calloc(ep->max_conns, sizeof(*ep->queue))) ||
+        !(ep->hello = calloc(ep->max_conns, sizeof(*ep->hello))) ||
+        !(ep->pfd = calloc((size_t)ep->max_conns + 2, sizeof(*ep->pfd))) ||
         !(ep->active = malloc(ep->nworkers * sizeof(*ep->active))) ||
         !(ep->workers = calloc(ep->nworkers, sizeof(*ep->workers)))) {
         rc = acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));

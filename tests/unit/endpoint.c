@@ -810,6 +810,53 @@ static void test_bad_clients(Fixture *f, gconstpointer data)
     g_assert_cmpint(count_fds(), ==, during - 3);
 }
 
+/*
+ * Stalled clients outnumber the workers five to one, half silent and
+ * half with an incomplete record: they wait in the accept thread, not in
+ * a worker, so valid clients are served at once, and every stalled
+ * connection is still open afterwards (held, not dropped to make room).
+ * With the handshake in the workers from accept on, the valid clients
+ * waited behind them for the handshake timeout.
+ */
+static void test_stalled_crowd(Fixture *f, gconstpointer data)
+{
+    acme_endpoint_options o = ACME_ENDPOINT_OPTIONS_INIT;
+    enum { WORKERS = 2, N = 5 * WORKERS };
+    static const unsigned char partial[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00 };
+    int stalled[N];
+    char c;
+
+    (void)data;
+    o.workers = WORKERS;
+    o.handshake_timeout_ms = 120000; /* far past the test: only the server's choice closes them */
+    fixture_listen(f, &o);
+    for (int i = 0; i < N; i++) {
+        stalled[i] = tcp_connect(acme_endpoint_port(f->ep));
+        if (i % 2)
+            g_assert_cmpint(write(stalled[i], partial, sizeof(partial)), ==, sizeof(partial));
+    }
+    for (int i = 0; i < 3; i++) {
+        hs_result r;
+
+        tls_client(&r, acme_endpoint_port(f->ep), i % 2 ? "b.example" : "a.example", NULL);
+        g_assert_cmpint(r.ret, ==, 0);
+        g_assert_true(g_str_has_prefix(r.reply, "hello "));
+        hs_clear(&r);
+    }
+    for (int i = 0; i < N; i++) {
+        ssize_t k = recv(stalled[i], &c, 1, MSG_DONTWAIT);
+
+        if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            g_error("stalled connection %d was closed (recv %zd: %s)", i, k, g_strerror(errno));
+    }
+    /* Closing closes them. */
+    acme_endpoint_close(f->ep);
+    for (int i = 0; i < N; i++) {
+        g_assert_true(wait_closed(stalled[i]));
+        close(stalled[i]);
+    }
+}
+
 /* Many good clients at once from several threads. */
 static void *load_client(void *p)
 {
@@ -1260,6 +1307,7 @@ int main(int argc, char **argv)
     ADD("/endpoint/cache/race", test_certificate_race);
     ADD("/endpoint/cache/10000-names", test_many_names);
     ADD("/endpoint/clients/bad", test_bad_clients);
+    ADD("/endpoint/clients/stalled-crowd", test_stalled_crowd);
     ADD("/endpoint/clients/load", test_load);
     ADD("/endpoint/close/busy", test_close_busy);
     ADD("/endpoint/on-demand", test_on_demand);
