@@ -252,6 +252,8 @@ static bool retry_after_error(acme_dns_provider *p, acme_error **e, int attempt)
 
 /* ---- zones (lock held) ---- */
 
+static void zone_free(acme_dns_zone *z);
+
 static void zone_cache_clear(acme_dns_provider *p)
 {
     acme_dns_zone_list_clear(&p->zones);
@@ -301,7 +303,16 @@ static int zone_for(acme_dns_zone *zone, acme_dns_provider *p, const char *fqdn,
     if (!configured && find) {
         acme_error *e = NULL;
 
-        rc = find(p->self, fqdn, zone, &e);
+        for (int attempt = 0;; attempt++) {
+            rc = find(p->self, fqdn, zone, &e);
+            if (rc == ACME_OK || rc == ACME_E_NOTFOUND)
+                break;
+            if (!e)
+                e = acme__error_new(rc, NULL);
+            if (!retry_after_error(p, &e, attempt))
+                break;
+            zone_free(zone);
+        }
         if (rc == ACME_E_NOTFOUND) {
             acme_error_free(e);
             return acme_error_set(err, ACME_E_ZONENOTFOUND,

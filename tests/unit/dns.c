@@ -245,6 +245,8 @@ typedef struct memdns {
     GPtrArray *names;   /* "fqdn value" pairs */
     GPtrArray *zones;   /* zone names */
     unsigned int creates, deletes, fail_auth;
+    unsigned int find_fail;   /* find_zone: rate-limited this many times first */
+    unsigned int finds;       /* find_zone calls */
 } memdns;
 
 static memdns *mem_current;
@@ -327,6 +329,50 @@ static const acme_dns_provider_ops mem_ops = {
     .min_ttl = 30,
     .open = mem_open,
     .list_zones = mem_list,
+    .create_txt = mem_create,
+    .delete_txt = mem_delete,
+    .destroy = mem_destroy,
+};
+
+/* The same provider with a find_zone of its own (the zone of a name, asked each time). */
+static int mem_find(void *self, const char *fqdn, acme_dns_zone *out, acme_error **err)
+{
+    memdns *m = self;
+
+    m->finds++;
+    if (m->find_fail > 0) {
+        int rc;
+
+        m->find_fail--;
+        rc = acme_error_set(err, ACME_E_RATELIMITED, "mem: slow down");
+        if (err && *err)
+            (*err)->retry_after = 0;
+        return rc;
+    }
+    for (size_t i = 0; i < m->zones->len; i++)
+        if (acme__dns_name_in_zone(fqdn, m->zones->pdata[i])) {
+            out->id = strdup(m->zones->pdata[i]);
+            out->name = strdup(m->zones->pdata[i]);
+            return ACME_OK;
+        }
+    return acme_error_set(err, ACME_E_NOTFOUND, "mem: no zone holds %s", fqdn);
+}
+
+static const char *const memfind_aliases[] = { NULL };
+static const char *const memfind_prefixes[] = { "MEMFIND", NULL };
+
+static const acme_dns_provider_ops memfind_ops = {
+    .version = ACME_DNS_PROVIDER_OPS_VERSION,
+    .size = sizeof(acme_dns_provider_ops),
+    .name = "memfind",
+    .aliases = memfind_aliases,
+    .env_prefixes = memfind_prefixes,
+    .options = mem_options,
+    .default_ttl = 60,
+    .min_ttl = 30,
+    .open = mem_open,
+    .list_zones = mem_list,
+    .find_zone = mem_find,
     .create_txt = mem_create,
     .delete_txt = mem_delete,
     .destroy = mem_destroy,
@@ -1028,6 +1074,48 @@ static void test_pdns_mock(void)
 
 /* ---- the responder on a memory provider ---- */
 
+/* A provider's find_zone that is rate-limited is retried like every other call. */
+static void test_find_zone_retry(void)
+{
+    memdns m = { 0 };
+    acme_dns_provider_options po = ACME_DNS_PROVIDER_OPTIONS_INIT;
+    acme_dns_provider *p = NULL;
+    acme_error *err = NULL;
+    static gsize done;
+
+    if (g_once_init_enter(&done)) {
+        dnsmock_expect(acme_dns_provider_register(&memfind_ops, &err), &err, ACME_OK);
+        g_once_init_leave(&done, 1);
+    }
+    m.names = g_ptr_array_new_with_free_func(g_free);
+    m.zones = g_ptr_array_new();
+    g_ptr_array_add(m.zones, "example.com");
+    mem_current = &m;
+    po.ignore_environment = true;
+    dnsmock_expect(acme_dns_provider_new(&p, "memfind", &po, &err), &err, ACME_OK);
+    m.find_fail = 2;
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.www.example.com", "v", 0, &err),
+                   &err, ACME_OK);
+    g_assert_cmpuint(m.finds, ==, 3);
+    g_assert_cmpuint(m.creates, ==, 1);
+    /* Past the bound the rate limit comes up, and nothing is created. */
+    m.find_fail = 100;
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.x.example.com", "v", 0, &err),
+                   &err, ACME_E_RATELIMITED);
+    dnsmock_clear(&err);
+    g_assert_cmpuint(m.creates, ==, 1);
+    /* A name in no zone is not retried. */
+    m.find_fail = 0;
+    m.finds = 0;
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.org", "v", 0, &err),
+                   &err, ACME_E_ZONENOTFOUND);
+    dnsmock_clear(&err);
+    g_assert_cmpuint(m.finds, ==, 1);
+    acme_dns_provider_free(p);
+    g_ptr_array_free(m.names, TRUE);
+    g_ptr_array_free(m.zones, TRUE);
+}
+
 static void test_responder_memory(void)
 {
     memdns m = { 0 };
@@ -1164,6 +1252,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dns/rest/methods", test_rest_methods);
     g_test_add_func("/dns/pdns/mock", test_pdns_mock);
     g_test_add_func("/dns/responder/memory", test_responder_memory);
+    g_test_add_func("/dns/provider/find-zone-retry", test_find_zone_retry);
     g_test_add_func("/dns/error-codes", test_error_codes);
     rc = g_test_run();
     acme_global_cleanup();

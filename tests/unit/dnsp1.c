@@ -548,8 +548,7 @@ static void test_server_error(gconstpointer data)
     clear(&err);
     /*
      * Through the core, with Retry-After: 0, the call inside the add is
-     * retried.  (The first request, finding the zone, is let through: the
-     * core does not retry a provider's find_zone.)
+     * retried (the first request, finding the zone, is let through)...
      */
     mk->page_size = 10;
     mock_fault(mk, 1, 502, "Retry-After: 0", NULL);
@@ -557,6 +556,14 @@ static void test_server_error(gconstpointer data)
     expect(acme_dns_provider_txt_add(p, NAME, "after-502", 0, &err), &err, ACME_OK);
     zone = mock_values(mk, NAME);
     g_assert_cmpstr(zone, ==, "after-502");
+    g_free(zone);
+    /* ...and so is the provider's zone lookup. */
+    expect(acme_dns_provider_txt_remove(p, NAME, "after-502", &err), &err, ACME_OK);
+    mock_fault(mk, 1, 503, "Retry-After: 0", NULL);
+    mk->fault_skip = 0;
+    expect(acme_dns_provider_txt_add(p, NAME, "after-503", 0, &err), &err, ACME_OK);
+    zone = mock_values(mk, NAME);
+    g_assert_cmpstr(zone, ==, "after-503");
     g_free(zone);
     acme_dns_provider_free(p);
     mock_free(mk);
