@@ -225,9 +225,11 @@ void acme_dns_provider_reset_cancel(acme_dns_provider *p)
 /* ---- retries ---- */
 
 /*
- * Whether to try a failed call again: rate limits and server errors,
+ * Whether to try a failed call again: rate limits, server errors (HTTP
+ * 5xx) and network errors that say when to try again (a DNS SERVFAIL),
  * after Retry-After (when short enough) or 1 s, 2 s.  Authentication and
- * validation errors are never retried: the same request fails the same way.
+ * validation errors are never retried: the same request fails the same
+ * way; nor is an unreachable server, which would only add seconds.
  */
 static bool retry_after_error(acme_dns_provider *p, acme_error **e, int attempt)
 {
@@ -236,7 +238,9 @@ static bool retry_after_error(acme_dns_provider *p, acme_error **e, int attempt)
 
     if (attempt + 1 >= MAX_ATTEMPTS || !*e)
         return false;
-    if (code != ACME_E_RATELIMITED && !(code == ACME_E_NETWORK && acme_error_http_status(*e) >= 500))
+    if (code != ACME_E_RATELIMITED &&
+        !(code == ACME_E_NETWORK &&
+          (acme_error_http_status(*e) >= 500 || acme_error_retry_after(*e) >= 0)))
         return false;
     wait_s = acme_error_retry_after(*e);
     if (wait_s > MAX_RETRY_WAIT_S)

@@ -247,6 +247,8 @@ typedef struct memdns {
     unsigned int creates, deletes, fail_auth;
     unsigned int find_fail;   /* find_zone: rate-limited this many times first */
     unsigned int finds;       /* find_zone calls */
+    unsigned int create_fail; /* create_txt: a network error this many times first */
+    int64_t create_fail_retry_after; /* its Retry-After (-1: none) */
 } memdns;
 
 static memdns *mem_current;
@@ -278,8 +280,16 @@ static int mem_create(void *self, const acme_dns_txt *txt, char **handle, acme_e
     memdns *m = self;
     char *pair = g_strdup_printf("%s %s", txt->fqdn, txt->value);
 
-    (void)err;
     m->creates++;
+    if (m->create_fail > 0) {
+        int rc;
+
+        m->create_fail--;
+        rc = acme_error_set(err, ACME_E_NETWORK, "mem: the server failed");
+        if (err && *err)
+            (*err)->retry_after = m->create_fail_retry_after;
+        return rc;
+    }
     g_assert_nonnull(txt->zone);
     g_assert_true(acme__dns_name_in_zone(txt->fqdn, txt->zone->name));
     for (size_t i = 0; i < m->names->len; i++)
@@ -1074,7 +1084,10 @@ static void test_pdns_mock(void)
 
 /* ---- the responder on a memory provider ---- */
 
-/* A provider's find_zone that is rate-limited is retried like every other call. */
+/*
+ * What the core retries: a rate-limited find_zone like every other call,
+ * and network errors that carry a Retry-After.
+ */
 static void test_find_zone_retry(void)
 {
     memdns m = { 0 };
@@ -1111,6 +1124,21 @@ static void test_find_zone_retry(void)
                    &err, ACME_E_ZONENOTFOUND);
     dnsmock_clear(&err);
     g_assert_cmpuint(m.finds, ==, 1);
+    /* A network error that says when to try again (a DNS SERVFAIL) is retried... */
+    m.creates = 0;
+    m.create_fail = 1;
+    m.create_fail_retry_after = 0;
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.y.example.com", "v", 0, &err),
+                   &err, ACME_OK);
+    g_assert_cmpuint(m.creates, ==, 2);
+    /* ...one that does not (an unreachable server) is not. */
+    m.creates = 0;
+    m.create_fail = 1;
+    m.create_fail_retry_after = -1;
+    dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.z.example.com", "v", 0, &err),
+                   &err, ACME_E_NETWORK);
+    dnsmock_clear(&err);
+    g_assert_cmpuint(m.creates, ==, 1);
     acme_dns_provider_free(p);
     g_ptr_array_free(m.names, TRUE);
     g_ptr_array_free(m.zones, TRUE);
@@ -1252,7 +1280,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dns/rest/methods", test_rest_methods);
     g_test_add_func("/dns/pdns/mock", test_pdns_mock);
     g_test_add_func("/dns/responder/memory", test_responder_memory);
-    g_test_add_func("/dns/provider/find-zone-retry", test_find_zone_retry);
+    g_test_add_func("/dns/provider/retries", test_find_zone_retry);
     g_test_add_func("/dns/error-codes", test_error_codes);
     rc = g_test_run();
     acme_global_cleanup();

@@ -462,6 +462,7 @@ static void test_response(void)
         s.rcode = 2;
         g_assert_cmpint(check(&s, NULL, &err), ==, ACME_E_NETWORK);
         g_assert_true(acme_error_retryable(err));
+        g_assert_cmpint(acme_error_retry_after(err), ==, 1); /* the core retries it */
         acme_error_free(err);
         err = NULL;
     }

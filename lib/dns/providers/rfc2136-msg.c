@@ -18,6 +18,7 @@
 
 #include "dns/dns.h"
 #include "dns/providers/rfc2136.h"
+#include "util/error.h"
 #include "util/i18n.h"
 #include "util/util.h"
 
@@ -504,9 +505,14 @@ by_rcode:
     switch (rcode) {
     case 0:
         return ACME_OK;
-    case 2: /* SERVFAIL: the server's trouble; worth another try */
-        return acme_error_set(err, ACME_E_NETWORK, _("%s: the server failed the update (%s)"),
-                              SERVICE, rcode_name(rcode));
+    case 2: { /* SERVFAIL: the server's trouble; worth another try, in a second */
+        int code = acme_error_set(err, ACME_E_NETWORK, _("%s: the server failed the update (%s)"),
+                                  SERVICE, rcode_name(rcode));
+
+        if (err && *err)
+            (*err)->retry_after = 1;
+        return code;
+    }
     case 9: /* NOTAUTH: not authoritative for the zone, or (with TSIG) not authorised */
         return acme_error_set(err, ACME_E_AUTH,
                               _("%s: the server is not authoritative for %s or refuses our "
