@@ -193,7 +193,7 @@ typedef struct acmed_status_entry {
     time_t not_after;          /* 0: no certificate */
     time_t next_check;         /* 0: none planned */
     unsigned int failures;
-    bool in_flight, blocked;
+    bool in_flight, issuing, blocked;
     const char *error;         /* last error message, or NULL */
     const char *problem;       /* its problem type, or NULL */
 } acmed_status_entry;

@@ -405,6 +405,7 @@ char *acmed_status_render(acmed *d, bool json, bool *panicking)
         ents[i].next_check = acme_service_status_next_check(st, i);
         ents[i].failures = acme_service_status_failures(st, i);
         ents[i].in_flight = acme_service_status_in_flight(st, i);
+        ents[i].issuing = acme_service_status_issuing(st, i);
         ents[i].blocked = acme_service_status_blocked(st, i);
         ents[i].error = e ? acme_error_message(e) : NULL;
         ents[i].problem = e ? acme_error_problem_type(e) : NULL;

@@ -122,9 +122,10 @@ char *acmed_status_format(const acmed_status_entry *e, size_t n, bool json, time
             sb_json_str(&b, e[i].not_after ? t1 : NULL);
             sb_add(&b, ",\"next_check\":");
             sb_json_str(&b, e[i].next_check ? t2 : NULL);
-            sb_add(&b, ",\"failures\":%u,\"in_flight\":%s,\"blocked\":%s,\"panic\":%s,"
-                       "\"last_error\":",
+            sb_add(&b, ",\"failures\":%u,\"in_flight\":%s,\"issuing\":%s,\"blocked\":%s,"
+                       "\"panic\":%s,\"last_error\":",
                    e[i].failures, e[i].in_flight ? "true" : "false",
+                   e[i].issuing ? "true" : "false",
                    e[i].blocked ? "true" : "false", panic ? "true" : "false");
             if (e[i].error) {
                 sb_add(&b, "{\"message\":");
@@ -137,7 +138,8 @@ char *acmed_status_format(const acmed_status_entry *e, size_t n, bool json, time
             }
             sb_add(&b, "}");
         } else {
-            const char *state = e[i].in_flight ? "checking"
+            /* A queued check says nothing yet: the certificate's own state shows. */
+            const char *state = e[i].issuing ? "issuing"
                               : e[i].blocked ? "blocked (user action required)"
                               : e[i].not_after == 0 ? "no certificate"
                               : e[i].not_after <= now ? "EXPIRED"

@@ -408,6 +408,13 @@ ACME_EXTERN unsigned int acme_service_status_failures(const acme_service_status 
 ACME_EXTERN bool acme_service_status_in_flight(const acme_service_status *st, size_t i);
 
 /**
+ * Whether entry @p i is being issued now: its job decided to order a
+ * certificate and the order is under way (a subset of in flight: a
+ * queued check, or one that finds the certificate fresh, is not).
+ */
+ACME_EXTERN bool acme_service_status_issuing(const acme_service_status *st, size_t i);
+
+/**
  * Whether retries of entry @p i stopped for a `userActionRequired`
  * problem; its last error's instance (acme_error_instance()) is the URL
  * where a person must act.

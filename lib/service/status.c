@@ -20,6 +20,7 @@ typedef struct status_entry {
     acme_error *last_error;
     unsigned int failures;
     bool in_flight;
+    bool issuing;
     bool blocked;
 } status_entry;
 
@@ -67,6 +68,7 @@ int acme_service_status_get(acme_service_status **out, acme_service *s, acme_err
         se->last_error = ns->last_error ? acme_error_copy(ns->last_error) : NULL;
         se->failures = ns->failures;
         se->in_flight = ns->work != NULL;
+        se->issuing = ns->work && ns->work->decided && ns->work->issuing;
         se->blocked = ns->blocked;
     }
     pthread_mutex_unlock(&s->lock);
@@ -123,6 +125,13 @@ unsigned int acme_service_status_failures(const acme_service_status *st, size_t 
     const status_entry *e = at(st, i);
 
     return e ? e->failures : 0;
+}
+
+bool acme_service_status_issuing(const acme_service_status *st, size_t i)
+{
+    const status_entry *e = at(st, i);
+
+    return e ? e->issuing : false;
 }
 
 bool acme_service_status_in_flight(const acme_service_status *st, size_t i)

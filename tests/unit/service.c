@@ -1082,6 +1082,10 @@ static void test_status(Fx *fx, gconstpointer d)
         g_assert_null(acme_service_status_name(st, 2));
         g_assert_false(acme_service_status_in_flight(st, 0));
         g_assert_true(acme_service_status_in_flight(st, 1));
+        /* The order for b.example is under way at the fake CA. */
+        g_assert_false(acme_service_status_issuing(st, 0));
+        g_assert_true(acme_service_status_issuing(st, 1));
+        g_assert_false(acme_service_status_issuing(st, 2));
         g_assert_cmpint(acme_service_status_not_after(st, 0), ==, T0 + 90 * DAY);
         g_assert_cmpint(acme_service_status_next_check(st, 0), ==, T0 + 60 * DAY);
         g_assert_null(acme_service_status_last_error(st, 0));
@@ -1094,6 +1098,7 @@ static void test_status(Fx *fx, gconstpointer d)
     g_assert_cmpint(acme_service_status_get(&st, fx->svc, NULL), ==, ACME_OK);
     i = status_find(st, "b.example");
     g_assert_false(acme_service_status_in_flight(st, i));
+    g_assert_false(acme_service_status_issuing(st, i));
     g_assert_cmpint(acme_service_status_not_after(st, i), ==, T0 + 90 * DAY);
     g_assert_cmpuint(acme_service_status_failures(st, i), ==, 0);
     g_assert_false(acme_service_status_blocked(st, i));
