@@ -329,12 +329,16 @@ static int start_job(acmed *d, const char *name, acme_error **err)
 
 int acmed_renew(acmed *d, const char *name, acme_error **err)
 {
+    char *canon = NULL;
     int rc;
 
-    if ((rc = acme_name_validate(name, err)) < 0)
+    /* As written by a person: any case, a U-label, a trailing dot. */
+    if ((rc = acme_name_normalize(&canon, name, err)) < 0)
         return rc;
-    acmed_log(ACME_LOG_NOTICE, "%s: renewal requested", name);
-    return start_job(d, name, err);
+    acmed_log(ACME_LOG_NOTICE, "%s: renewal requested", canon);
+    rc = start_job(d, canon, err);
+    acme_free(canon);
+    return rc;
 }
 
 void acmed_rescan(acmed *d)

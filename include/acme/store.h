@@ -50,14 +50,18 @@ ACME_BEGIN_DECLS
 ACME_EXTERN int acme_name_validate(const char *name, acme_error **err);
 
 /**
- * The canonical form of @p name: ASCII letters lowercased, a trailing dot
+ * The canonical form of @p name: an internationalised name (UTF-8
+ * U-labels) converted to its A-labels (IDNA2008 with the UTS #46
+ * mapping, through GnuTLS and libidn2: "Bücher.example" becomes
+ * "xn--bcher-kva.example"), ASCII letters lowercased, a trailing dot
  * dropped, an IP literal rewritten in canonical form; then checked with
- * acme_name_validate().  Non-ASCII (U-label) names are refused with
- * ACME_E_NOTSUP: convert them to A-labels first (IDNA2008).
+ * acme_name_validate().
  *
  * @param out   the canonical name
  * @param name  the name as a person or a TLS client wrote it
- * @return ACME_OK; ACME_E_INVALID; ACME_E_NOTSUP; ACME_E_NOMEM.
+ * @return ACME_OK; ACME_E_INVALID (also for bad UTF-8 and names IDNA2008
+ *         disallows); ACME_E_NOTSUP when GnuTLS was built without libidn2
+ *         and the name is not ASCII; ACME_E_NOMEM.
  * Ownership: the caller frees *out with acme_free().
  * Thread safety: MT-Safe.
  */

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/gnutls.h>
+
 #include <acme/store.h>
 #include <acme/sys/error.h>
 
@@ -139,10 +141,38 @@ int acme_name_validate(const char *name, acme_error **err)
     return ACME_OK;
 }
 
+/*
+ * An internationalised name (UTF-8, U-labels) in its A-label form
+ * (RFC 5891, "bücher.example" -> "xn--bcher-kva.example"), through
+ * GnuTLS's IDNA mapping: libidn2, IDNA2008 with the UTS #46 mapping
+ * (so case and width are folded), never the IDNA2003 fallback.
+ */
+static int to_alabels(char **out, const char *name, acme_error **err)
+{
+    gnutls_datum_t d = { NULL, 0 };
+    int ret = gnutls_idna_map(name, (unsigned int)strlen(name), &d, GNUTLS_IDNA_FORCE_2008);
+
+    *out = NULL;
+    if (ret == GNUTLS_E_UNIMPLEMENTED_FEATURE)
+        return acme_error_set(err, ACME_E_NOTSUP,
+                              _("server name \"%s\" is not ASCII, and this GnuTLS cannot "
+                                "convert U-labels (built without libidn2): give its A-label "
+                                "(xn--) form"),
+                              name);
+    if (ret < 0)
+        return acme_error_set(err, ACME_E_INVALID,
+                              _("server name \"%s\" is not a valid internationalised name "
+                                "(IDNA2008): %s"),
+                              name, gnutls_strerror(ret));
+    *out = acme__strndup((const char *)d.data, d.size);
+    gnutls_free(d.data);
+    return *out ? ACME_OK : acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
+}
+
 int acme_name_normalize(char **out, const char *name, acme_error **err)
 {
     char canon[INET6_ADDRSTRLEN];
-    char *s;
+    char *s, *ascii = NULL;
     size_t len;
     int rc;
 
@@ -150,15 +180,17 @@ int acme_name_normalize(char **out, const char *name, acme_error **err)
     if (!name || !*name)
         return acme_error_set(err, ACME_E_INVALID, _("server name is empty"));
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p >= 0x80)
-            return acme_error_set(err, ACME_E_NOTSUP,
-                                  _("server name \"%s\" is not ASCII: libacme does not convert "
-                                    "U-labels; give its A-label (xn--) form"),
-                                  name);
+        if (*p >= 0x80) {
+            if ((rc = to_alabels(&ascii, name, err)) < 0)
+                return rc;
+            name = ascii;
+            break;
+        }
     if (strchr(name, ':') && ip_literal(name, canon, sizeof(canon)))
         s = acme__strdup(canon);
     else
         s = acme__strdup(name);
+    free(ascii);
     if (!s)
         return acme_error_set(err, ACME_E_NOMEM, _("out of memory"));
     for (char *p = s; *p; p++)

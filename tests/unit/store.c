@@ -139,9 +139,24 @@ static void test_name_normalize(void)
     g_assert_cmpint(acme_name_normalize(&s, "2001:DB8:0:0::1", NULL), ==, ACME_OK);
     g_assert_cmpstr(s, ==, "2001:db8::1");
     acme_free(s);
-    g_assert_cmpint(acme_name_normalize(&s, "b\xc3\xbc" "cher.example", &e), ==, ACME_E_NOTSUP);
+    /* U-labels become A-labels (RFC 3492's punycode), case folded. */
+    g_assert_cmpint(acme_name_normalize(&s, "b\xc3\xbc" "cher.example", NULL), ==, ACME_OK);
+    g_assert_cmpstr(s, ==, "xn--bcher-kva.example");
+    acme_free(s);
+    g_assert_cmpint(acme_name_normalize(&s, "B\xc3\x9c" "CHER.Example.", NULL), ==, ACME_OK);
+    g_assert_cmpstr(s, ==, "xn--bcher-kva.example");
+    acme_free(s);
+    g_assert_cmpint(acme_name_normalize(&s, "\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88", NULL), ==, ACME_OK);
+    g_assert_cmpstr(s, ==, "xn--r8jz45g.xn--zckzah"); /* 例え.テスト */
+    acme_free(s);
+    /* Not UTF-8; a character IDNA2008 disallows (U+2603 SNOWMAN). */
+    g_assert_cmpint(acme_name_normalize(&s, "b\xfc" "cher.example", &e), ==, ACME_E_INVALID);
     g_assert_null(s);
-    assert_error(e, ACME_E_NOTSUP, "A-label");
+    assert_error(e, ACME_E_INVALID, "internationalised");
+    acme_error_free(e);
+    e = NULL;
+    g_assert_cmpint(acme_name_normalize(&s, "snow\xe2\x98\x83.example", &e), ==, ACME_E_INVALID);
+    g_assert_null(s);
     acme_error_free(e);
     e = NULL;
     g_assert_cmpint(acme_name_normalize(&s, "../x", &e), ==, ACME_E_INVALID);
