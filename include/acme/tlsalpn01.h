@@ -88,8 +88,9 @@ ACME_EXTERN void acme_tlsalpn01_free(acme_tlsalpn01 *reg);
  * @param key_authorization  the challenge's key authorization
  *                           (acme_key_authorization())
  * @return ACME_OK; ACME_E_INVALID for a name that is not a DNS name or IP
- *         literal, or an empty key authorization; ACME_E_NOTSUP for a
- *         non-ASCII name (give its A-label); ACME_E_CRYPTO; ACME_E_NOMEM.
+ *         literal (a U-label is converted to its A-label), or an empty key
+ *         authorization; ACME_E_NOTSUP for a non-ASCII name when GnuTLS
+ *         has no IDNA support; ACME_E_CRYPTO; ACME_E_NOMEM.
  * Ownership: the registry keeps copies.
  * Thread safety: MT-Safe.
  */

@@ -162,10 +162,11 @@ const acme__logger *acme__dns_env_log(const acme_dns_env *env);
  * provider's own polling).
  */
 int acme__dns_txt_add(acme_dns_provider *p, const char *fqdn, const char *value,
-                      unsigned int ttl, const char *zone_hint, int64_t apply_timeout_ms,
-                      char **zone_out, acme_error **err);
+                      const char *key_authorization, unsigned int ttl, const char *zone_hint,
+                      int64_t apply_timeout_ms, char **zone_out, acme_error **err);
 int acme__dns_txt_remove(acme_dns_provider *p, const char *fqdn, const char *value,
-                         const char *zone_hint, acme_error **err);
+                         const char *key_authorization, const char *zone_hint,
+                         acme_error **err);
 
 /* ---- resolve.c: a minimal stub resolver over UDP ---- */
 

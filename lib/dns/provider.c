@@ -497,8 +497,8 @@ static void handle_drop(acme_dns_provider *p, const char *fqdn, const char *valu
 }
 
 int acme__dns_txt_add(acme_dns_provider *p, const char *fqdn, const char *value,
-                      unsigned int ttl, const char *zone_hint, int64_t apply_timeout_ms,
-                      char **zone_out, acme_error **err)
+                      const char *key_authorization, unsigned int ttl, const char *zone_hint,
+                      int64_t apply_timeout_ms, char **zone_out, acme_error **err)
 {
     int (*wait)(void *, const char *, int64_t, acme_error **) = ACME__DNS_OP(p->ops, wait_applied);
     acme_dns_zone zone;
@@ -519,7 +519,8 @@ int acme__dns_txt_add(acme_dns_provider *p, const char *fqdn, const char *value,
         goto out_zone;
     }
     txt = (acme_dns_txt){ .fqdn = norm, .value = value, .ttl = clamp_ttl(p, ttl),
-                          .zone = &zone, .relative = rel };
+                          .zone = &zone, .relative = rel,
+                          .key_authorization = key_authorization };
     for (int attempt = 0;; attempt++) {
         rc = p->ops->create_txt(p->self, &txt, &handle, &e);
         if (rc == ACME_OK || !retry_after_error(p, &e, attempt))
@@ -550,7 +551,8 @@ out:
 }
 
 int acme__dns_txt_remove(acme_dns_provider *p, const char *fqdn, const char *value,
-                         const char *zone_hint, acme_error **err)
+                         const char *key_authorization, const char *zone_hint,
+                         acme_error **err)
 {
     acme_dns_zone zone;
     acme_dns_txt txt;
@@ -569,7 +571,7 @@ int acme__dns_txt_remove(acme_dns_provider *p, const char *fqdn, const char *val
         goto out_zone;
     }
     txt = (acme_dns_txt){ .fqdn = norm, .value = value, .ttl = clamp_ttl(p, 0), .zone = &zone,
-                          .relative = rel };
+                          .relative = rel, .key_authorization = key_authorization };
     h = handle_find(p, norm, value);
     for (int attempt = 0;; attempt++) {
         rc = p->ops->delete_txt(p->self, &txt, h ? h->handle : NULL, &e);
@@ -605,7 +607,8 @@ int acme_dns_provider_txt_add(acme_dns_provider *p, const char *fqdn, const char
     if (!p || !fqdn || !value)
         return acme_error_set(err, ACME_E_INVALID, _("missing argument"));
     acme_dns_settings_get_uint(p->settings, "propagation_timeout", 120, &timeout_s, NULL);
-    return acme__dns_txt_add(p, fqdn, value, ttl, NULL, (int64_t)timeout_s * 1000, NULL, err);
+    return acme__dns_txt_add(p, fqdn, value, NULL, ttl, NULL, (int64_t)timeout_s * 1000, NULL,
+                             err);
 }
 
 int acme_dns_provider_txt_remove(acme_dns_provider *p, const char *fqdn, const char *value,
@@ -613,5 +616,5 @@ int acme_dns_provider_txt_remove(acme_dns_provider *p, const char *fqdn, const c
 {
     if (!p || !fqdn || !value)
         return acme_error_set(err, ACME_E_INVALID, _("missing argument"));
-    return acme__dns_txt_remove(p, fqdn, value, NULL, err);
+    return acme__dns_txt_remove(p, fqdn, value, NULL, NULL, err);
 }

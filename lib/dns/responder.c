@@ -316,8 +316,8 @@ static int dns01_start(void *self, const char *name, const acme_challenge *ch,
         rc = acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
         goto out;
     }
-    if ((rc = acme__dns_txt_add(d->p, target, value, d->ttl, d->zone, d->timeout_ms, &zone,
-                                err)) < 0)
+    if ((rc = acme__dns_txt_add(d->p, target, value, key_authorization, d->ttl, d->zone,
+                                d->timeout_ms, &zone, err)) < 0)
         goto out;
     if (d->check && (rc = check_propagation(d, target, zone, value, err)) < 0)
         goto undo;
@@ -348,7 +348,7 @@ undo:
     {
         acme_error *e = NULL;
 
-        if (acme__dns_txt_remove(d->p, target, value, zone, &e) < 0) {
+        if (acme__dns_txt_remove(d->p, target, value, key_authorization, zone, &e) < 0) {
             ACME__LOGF(acme__dns_env_log(&d->p->env), ACME_LOG_WARNING,
                        "dns-01: cannot remove the TXT value at %s: %s", target,
                        acme_error_message(e));
@@ -394,7 +394,7 @@ static void dns01_stop(void *self, const char *name, const acme_challenge *ch,
     if (!found)
         return;
     /* Exactly this value: the other challenge at the same name keeps its own. */
-    if (acme__dns_txt_remove(d->p, f.target, f.value, f.zone, &e) < 0)
+    if (acme__dns_txt_remove(d->p, f.target, f.value, f.keyauth, f.zone, &e) < 0)
         ACME__LOGF(acme__dns_env_log(&d->p->env), ACME_LOG_WARNING,
                    "dns-01: cannot remove the TXT value at %s: %s", f.target,
                    acme_error_message(e));

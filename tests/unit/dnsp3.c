@@ -1708,7 +1708,7 @@ static void test_exec_modes(void)
     dnsmock_clear(&err);
     acme_dns_provider_free(p);
 
-    /* uacme: begin / done dns-01 IDENT TOKEN AUTH (TOKEN empty). */
+    /* uacme: begin / done dns-01 IDENT TOKEN AUTH (TOKEN empty for a bare value). */
     {
         const char *m[] = { "mode=uacme", "zones=example.com", NULL };
 
@@ -1724,12 +1724,68 @@ static void test_exec_modes(void)
                     "begin|dns-01|example.com||" V1 "|env-ok\n"
                     "done|dns-01|example.com||" V1 "|env-ok\n");
     g_free(calls);
+    /* Through the responder, the token comes with the value. */
+    {
+        acme_dns01_options opt = ACME_DNS01_OPTIONS_INIT;
+        acme_responder *r = NULL;
+        char *v1 = NULL, *want;
+
+        opt.no_propagation_check = true;
+        opt.no_cname = true;
+        opt.settle_delay_ms = ACME_DNS01_NONE;
+        dnsmock_expect(acme_responder_dns01_new(&r, p, &opt, &err), &err, ACME_OK);
+        dnsmock_expect(acme_dns01_txt_value(&v1, KA1, &err), &err, ACME_OK);
+        dnsmock_expect(r->ops->start(r->self, "www.example.com", NULL, KA1, &err), &err, ACME_OK);
+        r->ops->stop(r->self, "www.example.com", NULL, KA1);
+        calls = calls_take(&f);
+        want = g_strdup_printf("begin|dns-01|www.example.com|%.*s|%s|env-ok\n"
+                               "done|dns-01|www.example.com|%.*s|%s|env-ok\n",
+                               (int)(strchr(KA1, '.') - KA1), KA1, v1,
+                               (int)(strchr(KA1, '.') - KA1), KA1, v1);
+        g_assert_cmpstr(calls, ==, want);
+        g_free(want);
+        g_free(calls);
+        acme_free(v1);
+        acme_responder_free(r);
+    }
     /* A name that does not start with _acme-challenge (a followed CNAME) cannot be passed on. */
     dnsmock_expect(acme_dns_provider_txt_add(p, "elsewhere.example.com", V1, 0, &err), &err,
            ACME_E_INVALID);
     g_assert_nonnull(strstr(acme_error_message(err), "no_cname"));
     dnsmock_clear(&err);
     acme_dns_provider_free(p);
+
+    /* raw (lego EXEC_MODE=RAW): present / cleanup -- IDENT TOKEN KEY_AUTHORIZATION. */
+    {
+        const char *m[] = { "mode=RAW", "zones=example.com", NULL };
+        acme_dns01_options opt = ACME_DNS01_OPTIONS_INIT;
+        acme_responder *r = NULL;
+        char *want;
+
+        p = exec_provider(f.ok, m, &err, &rc);
+        dnsmock_expect(rc, &err, ACME_OK);
+        /* A bare value cannot be passed: the program wants the key authorization. */
+        dnsmock_expect(acme_dns_provider_txt_add(p, "_acme-challenge.example.com", V1, 0, &err),
+                       &err, ACME_E_INVALID);
+        g_assert_nonnull(strstr(acme_error_message(err), "key authorization"));
+        dnsmock_clear(&err);
+        opt.no_propagation_check = true;
+        opt.no_cname = true;
+        opt.settle_delay_ms = ACME_DNS01_NONE;
+        dnsmock_expect(acme_responder_dns01_new(&r, p, &opt, &err), &err, ACME_OK);
+        dnsmock_expect(r->ops->start(r->self, "*.example.com", NULL, KA2, &err), &err, ACME_OK);
+        r->ops->stop(r->self, "*.example.com", NULL, KA2);
+        calls = calls_take(&f);
+        want = g_strdup_printf("present|--|example.com|%.*s|%s|env-ok\n"
+                               "cleanup|--|example.com|%.*s|%s|env-ok\n",
+                               (int)(strchr(KA2, '.') - KA2), KA2, KA2,
+                               (int)(strchr(KA2, '.') - KA2), KA2, KA2);
+        g_assert_cmpstr(calls, ==, want);
+        g_free(want);
+        g_free(calls);
+        acme_responder_free(r);
+        acme_dns_provider_free(p);
+    }
 
     /* mod_md: setup DOMAIN VALUE / teardown DOMAIN; through the responder. */
     {
@@ -1820,7 +1876,7 @@ static void test_exec_errors(void)
 
     /* Settings. */
     {
-        const char *bad_mode[] = { "mode=RAW", NULL };
+        const char *bad_mode[] = { "mode=bogus", NULL };
         const char *bad_timeout[] = { "timeout=soon", NULL };
         char *missing = g_build_filename(f.dir, "missing.sh", NULL);
 

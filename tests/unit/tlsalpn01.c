@@ -306,6 +306,16 @@ static void test_registry_case(void)
     acme_free(cert);
     g_assert_cmpint(acme_tlsalpn01_remove(reg, "www.example.COM", NULL, NULL), ==, ACME_OK);
     g_assert_cmpuint(acme_tlsalpn01_count(reg), ==, 0);
+    /* A U-label is its A-label (acme_name_normalize()), in the SAN too. */
+    g_assert_cmpint(acme_tlsalpn01_add(reg, "\xc3\xa9t\xc3\xa9.example", KEYAUTH_A, NULL), ==,
+                    ACME_OK);
+    g_assert_cmpint(acme_tlsalpn01_lookup_pem(&cert, NULL, reg, "xn--t-9fab.example", NULL), ==,
+                    ACME_OK);
+    san = pem_first_san(cert);
+    g_assert_cmpstr(san, ==, "xn--t-9fab.example");
+    g_free(san);
+    acme_free(cert);
+    g_assert_cmpint(acme_tlsalpn01_remove(reg, "xn--t-9fab.example", NULL, NULL), ==, ACME_OK);
     /* A trailing dot (an absolute name) is the same name, and not in the SAN. */
     g_assert_cmpint(acme_tlsalpn01_add(reg, "example.com.", KEYAUTH_A, NULL), ==, ACME_OK);
     g_assert_cmpint(acme_tlsalpn01_lookup_pem(&cert, NULL, reg, "example.com", NULL), ==, ACME_OK);
@@ -426,8 +436,8 @@ static const bad_name bad_names[] = {
     { "[2001:db8::1]", ACME_E_INVALID },
     { "ab--c.example", ACME_E_INVALID },
     { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", ACME_E_INVALID },
-    /* U-labels: the caller converts them to A-labels (as acme_name_normalize()). */
-    { "\xc3\xa9t\xc3\xa9.example", ACME_E_NOTSUP },
+    /* Not UTF-8 (a Latin-1 "é"). */
+    { "\xe9t\xe9.example", ACME_E_INVALID },
 };
 
 static void test_registry_invalid_name(gconstpointer data)

@@ -81,6 +81,15 @@ typedef struct acme_dns_txt {
     const acme_dns_zone *zone;
     /** @c fqdn relative to the zone: "_acme-challenge.www"; "" at the apex. */
     const char *relative;
+    /**
+     * The key authorization @c value was made from ("TOKEN.THUMBPRINT",
+     * RFC 8555 §8.1) when the dns-01 responder adds or removes it; NULL
+     * when a caller gave only the value (acme_dns_provider_txt_add()).
+     * For hooks that want the token (the exec provider's uacme and raw
+     * modes); added in libacme 0.1 after the struct's first members, so
+     * read it only from an acme_dns_txt the library made.
+     */
+    const char *key_authorization;
 } acme_dns_txt;
 
 /* ---- settings ---- */

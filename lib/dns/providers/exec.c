@@ -10,17 +10,21 @@
  *   lego    (default) lego's exec provider:
  *             PROGRAM present _acme-challenge.example.com. VALUE
  *             PROGRAM cleanup _acme-challenge.example.com. VALUE
+ *   raw     lego's exec provider with EXEC_MODE=RAW:
+ *             PROGRAM present -- IDENT TOKEN KEY_AUTHORIZATION
+ *             PROGRAM cleanup -- IDENT TOKEN KEY_AUTHORIZATION
+ *           (the program computes the TXT value itself); only through
+ *           the dns-01 responder, which knows the key authorization.
  *   uacme   uacme's hook (uacme(1), "-h"):
  *             PROGRAM begin dns-01 IDENT TOKEN AUTH
  *             PROGRAM done dns-01 IDENT TOKEN AUTH
  *           IDENT is the name without "_acme-challenge.", AUTH the TXT
- *           value.  TOKEN is the empty string: the provider interface
- *           hands providers the TXT value, not the challenge token, and a
- *           dns-01 hook needs only AUTH.
+ *           value, TOKEN the challenge's token (the empty string when a
+ *           caller added the value directly, without a key authorization).
  *   mod_md  Apache mod_md's MDChallengeDns01 program:
  *             PROGRAM setup DOMAIN TXT_VALUE
  *             PROGRAM teardown DOMAIN
- * uacme and mod_md programs build "_acme-challenge.<name>" themselves,
+ * raw, uacme and mod_md programs build "_acme-challenge.<name>" themselves,
  * so those modes need the record name to start with it: use them with
  * the responder's no_cname.
  *
@@ -40,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -61,7 +66,9 @@ extern char **environ;
 /* How often a running program is checked for exit and cancellation. */
 #define POLL_MS 100
 
-typedef enum { MODE_LEGO, MODE_UACME, MODE_MODMD } exec_mode;
+typedef enum { MODE_LEGO, MODE_RAW, MODE_UACME, MODE_MODMD } exec_mode;
+
+static const char *const mode_names[] = { "lego", "raw", "uacme", "mod_md" };
 
 typedef struct execp {
     acme_dns_env *env;
@@ -80,7 +87,7 @@ static const acme_dns_option exec_options[] = {
     { .key = "program", .env = env_path, .flags = ACME_DNS_OPT_REQUIRED,
       .help = "the program to run (a path, or a name looked up in PATH)" },
     { .key = "mode", .env = env_mode, .default_value = "lego",
-      .help = "how to call it: lego, uacme or mod_md" },
+      .help = "how to call it: lego, raw (lego EXEC_MODE=RAW), uacme or mod_md" },
     { .key = "timeout", .env = env_timeout, .default_value = "60",
       .help = "seconds one run may take" },
     { .key = "zones", .env = env_zones,
@@ -156,16 +163,17 @@ static int exec_open(void **self_out, const acme_dns_settings *s, acme_dns_env *
     }
     if (!mode || strcmp(mode, "lego") == 0) {
         x->mode = MODE_LEGO;
+    } else if (strcasecmp(mode, "raw") == 0) {
+        x->mode = MODE_RAW;
     } else if (strcmp(mode, "uacme") == 0) {
         x->mode = MODE_UACME;
     } else if (strcmp(mode, "mod_md") == 0 || strcmp(mode, "mod-md") == 0) {
         x->mode = MODE_MODMD;
     } else {
         exec_destroy(x);
-        /* lego's EXEC_MODE=RAW passes the token and key authorization, which providers never see. */
         return acme_error_set(err, ACME_E_INVALID,
-                              _("DNS provider exec: mode must be lego, uacme or mod_md, not "
-                                "\"%.32s\""),
+                              _("DNS provider exec: mode must be lego, raw, uacme or mod_md, "
+                                "not \"%.32s\""),
                               mode);
     }
     if ((rc = acme_dns_settings_get_uint(s, "timeout", 60, &x->timeout_s, err)) < 0) {
@@ -418,7 +426,8 @@ static int run(execp *x, char *const argv[], const char *what, acme_error **err)
 static int invoke(execp *x, const acme_dns_txt *txt, bool add, acme_error **err)
 {
     const char *ident = challenged(txt->fqdn);
-    char *dotted = NULL;
+    const char *ka = txt->key_authorization, *dot = ka ? strchr(ka, '.') : NULL;
+    char *dotted = NULL, *token = NULL;
     const char *argv[8];
     size_t n = 0;
     int rc;
@@ -428,7 +437,15 @@ static int invoke(execp *x, const acme_dns_txt *txt, bool add, acme_error **err)
         return acme_error_set(err, ACME_E_INVALID,
                               _("DNS provider exec: in mode %s the record name must start with "
                                 "_acme-challenge. (not %s): set the responder's no_cname"),
-                              x->mode == MODE_UACME ? "uacme" : "mod_md", txt->fqdn);
+                              mode_names[x->mode], txt->fqdn);
+    if (x->mode == MODE_RAW && !dot)
+        return acme_error_set(err, ACME_E_INVALID,
+                              _("DNS provider exec: mode raw passes the key authorization, "
+                                "which only the dns-01 responder knows; a TXT value alone "
+                                "cannot be passed"));
+    /* RFC 8555 §8.1: keyAuthorization = token || '.' || thumbprint. */
+    if (dot && !(token = acme__strndup(ka, (size_t)(dot - ka))))
+        return acme_error_set(err, ACME_E_NOMEM, "%s", acme_strerror(ACME_E_NOMEM));
     switch (x->mode) {
     case MODE_LEGO:
         /* lego passes the name fully qualified, with the root dot. */
@@ -438,11 +455,18 @@ static int invoke(execp *x, const acme_dns_txt *txt, bool add, acme_error **err)
         argv[n++] = dotted;
         argv[n++] = txt->value;
         break;
+    case MODE_RAW:
+        argv[n++] = add ? "present" : "cleanup";
+        argv[n++] = "--";
+        argv[n++] = ident;
+        argv[n++] = token;
+        argv[n++] = ka;
+        break;
     case MODE_UACME:
         argv[n++] = add ? "begin" : "done";
         argv[n++] = "dns-01";
         argv[n++] = ident;
-        argv[n++] = "";
+        argv[n++] = token ? token : "";
         argv[n++] = txt->value;
         break;
     case MODE_MODMD:
@@ -455,6 +479,7 @@ static int invoke(execp *x, const acme_dns_txt *txt, bool add, acme_error **err)
     argv[n] = NULL;
     rc = run(x, (char *const *)argv, argv[1], err);
     free(dotted);
+    free(token);
     return rc;
 }
 
