@@ -278,7 +278,7 @@ static int mem_list(void *self, acme_dns_zone_list *out, acme_error **err)
 static int mem_create(void *self, const acme_dns_txt *txt, char **handle, acme_error **err)
 {
     memdns *m = self;
-    char *pair = g_strdup_printf("%s %s", txt->fqdn, txt->value);
+    char *pair;
 
     m->creates++;
     if (m->create_fail > 0) {
@@ -290,6 +290,7 @@ static int mem_create(void *self, const acme_dns_txt *txt, char **handle, acme_e
             (*err)->retry_after = m->create_fail_retry_after;
         return rc;
     }
+    pair = g_strdup_printf("%s %s", txt->fqdn, txt->value);
     g_assert_nonnull(txt->zone);
     g_assert_true(acme__dns_name_in_zone(txt->fqdn, txt->zone->name));
     for (size_t i = 0; i < m->names->len; i++)
